@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both bootstrap `.venv` first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hsimul3r-setup
+ISAACLAB_VERSION := 3.0.0
+DEMO_OUT ?= outputs/demo
+
+.PHONY: setup test test-fast demo lint bench clean
+
+setup: $(STAMP)
+
+# Re-runs only when the pins or this recipe change, so a second `make setup` takes a second.
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if $(BIN)/python -c 'import sys; sys.exit(sys.version_info >= (3, 12))'; then \
+		echo "Python 3.11: installing isaaclab==$(ISAACLAB_VERSION) without its 3.12-only metadata"; \
+		$(BIN)/pip install --quiet --no-deps --ignore-requires-python isaaclab==$(ISAACLAB_VERSION); \
+	else \
+		$(BIN)/pip install --quiet isaaclab==$(ISAACLAB_VERSION); \
+	fi
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+demo: setup
+	$(BIN)/python scripts/run_demo.py --out $(DEMO_OUT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python benchmarks/bench_case_io.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache .ruff_cache

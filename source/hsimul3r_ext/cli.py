@@ -1,0 +1,182 @@
+"""The `hsimul3r` command. Bad input exits 2 with one line naming the file and the field."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .hsi.errors import CaseError
+
+EXIT_BAD_INPUT = 2
+_OBJECT_KEYS = (
+    "name", "scale", "up", "position", "orientation", "yaw_deg", "category", "mass", "density", "static", "keep_origin",
+)  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except CaseError as err:
+        print(f"hsimul3r: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hsimul3r",
+        description="Simulation-ready human-scene interactions: ingest, validate and inspect HSI cases.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="build a case folder from a motion file and object meshes")
+    ingest.add_argument("--motion", type=Path, help="motion file (.npz, .pkl, .motion)")
+    ingest.add_argument(
+        "--motion-format",
+        choices=("amass", "smpl", "protomotions", "beyondmimic"),
+        help="motion format (default: detected from the suffix and keys)",
+    )
+    ingest.add_argument(
+        "--object",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar=("MESH", "KEY=VALUE"),
+        help=f"object mesh (.obj/.ply/.glb/.gltf/.stl) with optional {', '.join(_OBJECT_KEYS)}; "
+        "position=x,y,z orientation=qx,qy,qz,qw (repeat --object for more objects)",
+    )
+    ingest.add_argument(
+        "--point-cloud",
+        action="append",
+        type=Path,
+        default=[],
+        help="scene point cloud (.ply or .npz with points/colors) kept as reference geometry",
+    )
+    ingest.add_argument("--scale", type=float, default=1.0, help="default scale of object meshes and point clouds")
+    ingest.add_argument("--up", choices=("y", "z"), help="up axis of the inputs (default: format's own, Z for motions)")
+    ingest.add_argument("--motion-up", choices=("y", "z"), help="up axis of the motion, if it differs from --up")
+    ingest.add_argument("--gender", choices=("neutral", "male", "female"), help="override the motion's gender")
+    ingest.add_argument(
+        "--body-models", type=Path, help="folder with licensed SMPL-family files (default: $HSIMUL3R_BODY_MODELS)"
+    )
+    ingest.add_argument("--pelvis-offset", help="rest pelvis position X,Y,Z of the body model (m)")
+    ingest.add_argument("--body-names", help="comma-separated body names of a body-transform motion, in file order")
+    ingest.add_argument("--quat-order", choices=("xyzw", "wxyz"), help="quaternion order of a body-transform motion")
+    ingest.add_argument("--name", help="case name (default: the output folder's name)")
+    ingest.add_argument("-o", "--out", type=Path, required=True, help="new case folder")
+    ingest.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    ingest.set_defaults(run=_run_ingest)
+
+    validate = commands.add_parser("validate", help="check a case folder against the format's rules")
+    validate.add_argument("case", type=Path)
+    validate.set_defaults(run=_run_validate)
+
+    info = commands.add_parser("info", help="summarise a case and draw a top / side preview PNG")
+    info.add_argument("case", type=Path)
+    info.add_argument("--png", type=Path, help="preview picture (default: <case>.preview.png beside the case)")
+    info.set_defaults(run=_run_info)
+    return parser
+
+
+def _floats(text: str, count: int, file: str, field: str) -> np.ndarray:
+    try:
+        values = np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise CaseError(file, field, f"expected {count} comma-separated numbers, got {text!r}") from None
+    if values.shape != (count,) or not np.isfinite(values).all():
+        raise CaseError(file, field, f"expected {count} comma-separated numbers, got {text!r}")
+    return values
+
+
+def _object_spec(tokens: list[str], args: argparse.Namespace):  # -> ObjectSpec
+    from scipy.spatial.transform import Rotation
+
+    from .hsi.importers.meshes import ObjectSpec
+
+    path = Path(tokens[0])
+    spec = ObjectSpec(path=path, scale=args.scale, up_axis=args.up)
+    for token in tokens[1:]:
+        key, sep, value = token.partition("=")
+        if not sep or key not in _OBJECT_KEYS:
+            raise CaseError(path, f"--object {token}", f"expected KEY=VALUE with KEY in {', '.join(_OBJECT_KEYS)}")
+        if key in ("scale", "mass", "density"):
+            number = float(_floats(value, 1, str(path), key)[0])
+            setattr(spec, {"scale": "scale", "mass": "mass_kg", "density": "density_kg_m3"}[key], number)
+        elif key == "up":
+            if value not in ("y", "z"):
+                raise CaseError(path, "up", f"must be y or z, got {value!r}")
+            spec.up_axis = value
+        elif key == "position":
+            spec.position = _floats(value, 3, str(path), key)
+        elif key == "orientation":
+            spec.orientation = _floats(value, 4, str(path), key)
+        elif key == "yaw_deg":
+            yaw = float(_floats(value, 1, str(path), key)[0])
+            spec.orientation = Rotation.from_euler("z", yaw, degrees=True).as_quat()
+        elif key in ("static", "keep_origin"):
+            if value.lower() not in ("true", "false"):
+                raise CaseError(path, key, f"must be true or false, got {value!r}")
+            setattr(spec, key, value.lower() == "true")
+        else:
+            setattr(spec, key, value)
+    return spec
+
+
+def _run_ingest(args: argparse.Namespace) -> int:
+    from .hsi.importers import MotionImportOptions
+    from .hsi.ingest import ingest
+    from .hsi.preview import summary
+
+    motion_file = str(args.motion)
+    options = MotionImportOptions(
+        up_axis=args.motion_up or args.up,
+        gender=args.gender,
+        body_models=args.body_models,
+        pelvis_offset=None
+        if args.pelvis_offset is None
+        else _floats(args.pelvis_offset, 3, motion_file, "--pelvis-offset"),
+        body_names=None if args.body_names is None else tuple(n.strip() for n in args.body_names.split(",")),
+        quat_order=args.quat_order,
+    )
+    scene = ingest(
+        args.out,
+        motion=args.motion,
+        motion_format=args.motion_format,
+        motion_options=options,
+        objects=[_object_spec(tokens, args) for tokens in args.object],
+        point_clouds=[(path, args.scale, args.up or "z") for path in args.point_cloud],
+        name=args.name,
+        overwrite=args.overwrite,
+    )
+    print(summary(scene))
+    print(f"case written to {args.out}")
+    return 0
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    from .hsi.case_io import load_case
+
+    scene = load_case(args.case)
+    frames = "no motion" if scene.motion is None else f"{scene.motion.num_frames} frames"
+    print(f"ok: {args.case} is a valid case ({frames}, {len(scene.objects)} objects)")
+    return 0
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    from .hsi.case_io import load_case
+    from .hsi.preview import render_preview, summary
+
+    scene = load_case(args.case)
+    png = args.png or args.case.parent / f"{args.case.resolve().name}.preview.png"
+    print(summary(scene))
+    print(f"preview: {render_preview(scene, png)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Importers: each brings one outside format into the case format, converting axes and units once."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import CaseError
+from .amass import import_amass
+from .beyondmimic import import_beyondmimic
+from .common import ImportedMotion, MotionImportOptions
+from .protomotions import import_protomotions
+from .smpl_params import import_smpl_params
+
+MOTION_IMPORTERS: dict[str, Callable[[Path, MotionImportOptions], ImportedMotion]] = {
+    "amass": import_amass,
+    "smpl": import_smpl_params,
+    "protomotions": import_protomotions,
+    "beyondmimic": import_beyondmimic,
+}
+
+
+def detect_motion_format(path: Path) -> str:
+    """The format of a motion file from its suffix and, for `.npz`, its keys."""
+    suffix = path.suffix.lower()
+    if suffix == ".motion":
+        return "protomotions"
+    if suffix == ".pkl":
+        return "smpl"
+    if suffix == ".npz":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                keys = {name.removesuffix(".npy") for name in archive.namelist()}
+        except (OSError, zipfile.BadZipFile) as err:
+            raise CaseError(path, "file", f"not a readable .npz archive ({err})") from None
+        for key, fmt in (("poses", "amass"), ("body_pos_w", "beyondmimic"), ("global_orient", "smpl")):
+            if key in keys:
+                return fmt
+    raise CaseError(
+        path, "motion format", f"cannot tell from the file; pass --motion-format ({', '.join(MOTION_IMPORTERS)})"
+    )
+
+
+def import_motion(path: Path, motion_format: str | None, options: MotionImportOptions) -> ImportedMotion:
+    """Run the importer for `motion_format` (detected when None)."""
+    if not path.is_file():
+        raise CaseError(path, "file", "does not exist")
+    fmt = motion_format or detect_motion_format(path)
+    if fmt not in MOTION_IMPORTERS:
+        raise CaseError(path, "motion format", f"unknown {fmt!r}; known: {', '.join(MOTION_IMPORTERS)}")
+    return MOTION_IMPORTERS[fmt](path, options)

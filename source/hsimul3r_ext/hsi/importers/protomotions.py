@@ -1,0 +1,61 @@
+"""ProtoMotions `.motion`: a torch-saved dict of SMPL-humanoid body states (Z-up, quaternions xyzw)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import CaseError
+from .body_transforms import motion_from_body_transforms, reorder_bodies, smpl_order, unit_quaternions
+from .common import ImportedMotion, MotionImportOptions, as_float, source_record
+
+
+def load_torch_dict(path: Path) -> dict[str, Any]:
+    """`torch.load` restricted to tensors and containers (`weights_only=True`): no code runs."""
+    import torch
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CaseError(path, "file", f"refused or unreadable torch file ({first_line})") from None
+    if not isinstance(data, dict):
+        raise CaseError(path, "file", f"expected a dictionary, got {type(data).__name__}")
+    return data
+
+
+def _array(value: Any) -> np.ndarray:
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
+def import_protomotions(path: Path, options: MotionImportOptions) -> ImportedMotion:
+    data = load_torch_dict(path)
+    record = source_record(path, "protomotions")
+    for key in ("fps", "rigid_body_pos", "rigid_body_rot"):
+        if key not in data:
+            raise CaseError(path, key, "missing (a .motion file has fps, rigid_body_pos, rigid_body_rot)")
+    positions = _array(data["rigid_body_pos"]).astype(np.float64)
+    if positions.ndim != 3 or positions.shape[2] != 3:
+        raise CaseError(path, "rigid_body_pos", f"expected (T, 24, 3), got {positions.shape}")
+    rotations = unit_quaternions(path, "rigid_body_rot", _array(data["rigid_body_rot"]), options.quat_order or "xyzw")
+    if _array(data["rigid_body_rot"]).shape[:2] != positions.shape[:2]:
+        raise CaseError(path, "rigid_body_rot", "frame or body count differs from rigid_body_pos")
+    if not np.isfinite(positions).all():
+        raise CaseError(path, "rigid_body_pos", "contains NaN or inf")
+    names = options.body_names or (tuple(str(n) for n in data["body_names"]) if "body_names" in data else None)
+    order = smpl_order(path, names, positions, rotations, record)
+    rotations = reorder_bodies(rotations, positions.shape[:2], order)
+    contacts = None
+    if "rigid_body_contacts" in data:
+        contacts = _array(data["rigid_body_contacts"])
+        if contacts.shape != positions.shape[:2]:
+            raise CaseError(path, "rigid_body_contacts", f"expected {positions.shape[:2]}, got {contacts.shape}")
+        contacts = contacts[:, order] > 0.5
+    record["notes"].append("velocities and dof_pos ignored: they follow from the body transforms")
+    motion = motion_from_body_transforms(
+        path, as_float(_array(data["fps"]), path, "fps"), positions[:, order], rotations, contacts, options, record
+    )
+    return ImportedMotion(motion, record)

@@ -1,0 +1,130 @@
+"""Our generic SMPL parameter file (`.npz` or array-only `.pkl`): the canonical keys plus `fps`.
+
+Keys: `betas`, `global_orient`, `body_pose`, `transl`, `fps`; optional `gender`, `model_type`,
+`up_axis`, hand / face parameters, `joints` + `joint_names`, `contact_labels` + `contact_body_names`.
+Rotation matrices ((T, N, 3, 3)) and per-joint layouts ((T, 23, 3)) are accepted and flattened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..errors import CaseError
+from ..motion import OPTIONAL_PARAMS, Motion
+from ..safe_pickle import load_npz, load_pickle
+from ..smpl_layout import SMPL_JOINT_NAMES
+from .common import (
+    ImportedMotion,
+    MotionImportOptions,
+    as_float,
+    as_str,
+    resolve_pelvis_rest,
+    smpl_world_to_z_up,
+    source_record,
+)
+
+ROTATION_PARAMS = ("global_orient", "body_pose", *[k for k in OPTIONAL_PARAMS if k != "expression"])
+
+
+def import_smpl_params(path: Path, options: MotionImportOptions) -> ImportedMotion:
+    """Read, normalise layouts, turn to Z-up, and keep joints and contacts as given."""
+    raw = load_npz(path) if path.suffix.lower() == ".npz" else load_pickle(path)
+    if not isinstance(raw, dict):
+        raise CaseError(path, "file", f"expected a dictionary of arrays, got {type(raw).__name__}")
+    record = source_record(path, "smpl")
+    for key in ("global_orient", "body_pose", "transl", "betas", "fps"):
+        if key not in raw:
+            raise CaseError(path, key, "missing")
+    params = {key: _axis_angle(path, key, raw[key]) for key in ROTATION_PARAMS if key in raw}
+    if "expression" in raw:
+        params["expression"] = np.asarray(raw["expression"], dtype=np.float64)
+    betas = np.asarray(raw["betas"], dtype=np.float64)
+    if betas.ndim == 2:  # per-frame shape estimates (common in video methods): one body, so average
+        record["notes"].append(f"per-frame betas averaged over {betas.shape[0]} frames")
+        betas = betas.mean(axis=0)
+    transl = np.asarray(raw["transl"], dtype=np.float64)
+    model_type = options_or(raw, "model_type", None) or "smpl"
+    gender = options.gender or options_or(raw, "gender", None) or "neutral"
+    joints, joint_names = _joints(path, raw)
+    up_axis = options.up_axis or options_or(raw, "up_axis", None) or "z"
+    pelvis = None
+    if up_axis != "z":
+        pelvis = resolve_pelvis_rest(options, model_type, gender, betas, record)
+        if pelvis is None and joints is not None and joint_names and joint_names[0] == SMPL_JOINT_NAMES[0]:
+            pelvis = _pelvis_rest_from_joints(path, joints[:, 0], transl)
+            record["pelvis_rest_source"] = "the file's own joints (pelvis - transl)"
+    orient, transl, joints = smpl_world_to_z_up(
+        up_axis, params.pop("global_orient"), transl, pelvis, joints, path, record
+    )
+    labels, label_names = _contacts(path, raw)
+    motion = Motion(
+        fps=as_float(raw["fps"], path, "fps"),
+        betas=betas,
+        global_orient=orient,
+        body_pose=params.pop("body_pose"),
+        transl=transl,
+        model_type=model_type,
+        gender=gender,
+        hand_face=params,
+        joints=joints,
+        joint_names=joint_names,
+        contact_labels=labels,
+        contact_body_names=label_names,
+    )
+    return ImportedMotion(motion, record)
+
+
+def options_or(raw: dict[str, Any], key: str, default: str | None) -> str | None:
+    return as_str(raw[key]).lower() if key in raw else default
+
+
+def _axis_angle(path: Path, key: str, value: Any) -> np.ndarray:
+    """(T, 3N) axis-angle from (T, 3N), (T, N, 3) axis-angle or (T, N, 3, 3) rotation matrices."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 4 and array.shape[-2:] == (3, 3):
+        frames, count = array.shape[:2]
+        if not np.isfinite(array).all():
+            raise CaseError(path, key, "contains NaN or inf")
+        return Rotation.from_matrix(array.reshape(-1, 3, 3)).as_rotvec().reshape(frames, count * 3)
+    if array.ndim == 3 and array.shape[-1] == 3:
+        return array.reshape(array.shape[0], -1)
+    return array
+
+
+def _joints(path: Path, raw: dict[str, Any]) -> tuple[np.ndarray | None, tuple[str, ...] | None]:
+    if "joints" not in raw:
+        return None, None
+    joints = np.asarray(raw["joints"], dtype=np.float64)
+    if "joint_names" in raw:
+        names = tuple(str(n) for n in np.asarray(raw["joint_names"]).reshape(-1))
+    elif joints.ndim == 3 and joints.shape[1] >= len(SMPL_JOINT_NAMES):
+        names = SMPL_JOINT_NAMES + tuple(f"joint_{i}" for i in range(len(SMPL_JOINT_NAMES), joints.shape[1]))
+    else:
+        raise CaseError(path, "joint_names", "missing, and joints are not in SMPL's 24-joint order")
+    return joints, names
+
+
+def _contacts(path: Path, raw: dict[str, Any]) -> tuple[np.ndarray | None, tuple[str, ...] | None]:
+    if "contact_labels" not in raw:
+        return None, None
+    labels = np.asarray(raw["contact_labels"])
+    if labels.dtype != bool:
+        if not np.isin(labels, (0, 1)).all():
+            raise CaseError(path, "contact_labels", "expected booleans or 0/1 values")
+        labels = labels.astype(bool)
+    if "contact_body_names" not in raw:
+        raise CaseError(path, "contact_body_names", "missing (contact_labels needs the body of each column)")
+    return labels, tuple(str(n) for n in np.asarray(raw["contact_body_names"]).reshape(-1))
+
+
+def _pelvis_rest_from_joints(path: Path, pelvis: np.ndarray, transl: np.ndarray) -> np.ndarray:
+    """SMPL puts the pelvis at rest_pelvis + transl in every frame, so joints reveal rest_pelvis."""
+    offsets = pelvis - transl
+    spread = float(np.abs(offsets - offsets.mean(axis=0)).max())
+    if spread > 1e-3:
+        raise CaseError(path, "joints", f"pelvis - transl varies by {spread * 1000:.1f} mm: joints do not match transl")
+    return offsets.mean(axis=0)

@@ -1,0 +1,55 @@
+"""Build a new case folder from outside files, atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..atomic_dir import atomic_output_dir
+from .case_io import load_case, write_case_files
+from .errors import CaseError
+from .importers import MotionImportOptions, import_motion
+from .importers.meshes import ObjectSpec, import_object, object_name
+from .importers.point_clouds import import_point_cloud
+from .scene import HSIScene
+
+
+def ingest(
+    out_dir: str | Path,
+    *,
+    motion: Path | None = None,
+    motion_format: str | None = None,
+    motion_options: MotionImportOptions | None = None,
+    objects: list[ObjectSpec] | None = None,
+    point_clouds: list[tuple[Path, float, str]] | None = None,
+    name: str | None = None,
+    overwrite: bool = False,
+) -> HSIScene:
+    """Import a motion, object meshes and point clouds into `out_dir`; nothing is left on failure."""
+    if motion is None and not objects:
+        raise CaseError(out_dir, "inputs", "nothing to ingest: give --motion and/or --object")
+    out = Path(out_dir)
+    with atomic_output_dir(out, overwrite=overwrite) as stage:
+        scene = HSIScene(name=name or out.name, root=stage)
+        if motion is not None:
+            imported = import_motion(Path(motion), motion_format, motion_options or MotionImportOptions())
+            imported.motion.validate(motion)
+            scene.motion = imported.motion
+            scene.provenance.append(imported.provenance)
+        taken: set[str] = set()
+        for spec in objects or []:
+            obj_name = spec.name or object_name(spec.path, taken)
+            if obj_name in taken:
+                raise CaseError(spec.path, "name", f"object name {obj_name!r} is used twice")
+            taken.add(obj_name)
+            obj, record = import_object(spec, obj_name, stage)
+            obj.validate(spec.path, "object")
+            scene.objects.append(obj)
+            scene.provenance.append(record)
+        for index, (path, scale, up_axis) in enumerate(point_clouds or []):
+            ref, record = import_point_cloud(Path(path), f"scene_points_{index}", stage, scale, up_axis)
+            scene.point_clouds.append(ref)
+            scene.provenance.append(record)
+        write_case_files(scene, stage)
+        load_case(stage)
+    scene.root = out
+    return scene

@@ -1,0 +1,95 @@
+"""Read pickled arrays from other tools without letting the file run code.
+
+`pickle.load` executes whatever callable a file names. This unpickler admits only the classes that
+plain NumPy arrays, SciPy sparse matrices and builtin containers need; anything else is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import CaseError
+
+_ALLOWED: set[tuple[str, str]] = {
+    ("collections", "OrderedDict"),
+    ("builtins", "object"),
+    ("builtins", "slice"),
+    ("builtins", "complex"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("copyreg", "_reconstructor"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
+_ALLOWED_MODULE_PREFIXES = ("numpy.dtypes",)
+_SPARSE = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array", "coo_array"}
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = (
+            (module, name) in _ALLOWED
+            or module.startswith(_ALLOWED_MODULE_PREFIXES)
+            or (module.startswith("scipy.sparse") and name in _SPARSE)
+        )
+        if not allowed:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only arrays are accepted")
+        return super().find_class(module, name)
+
+
+def load_pickle(path: str | Path) -> Any:
+    """Unpickle a file that may only contain arrays, numbers, strings and containers."""
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            return _ArrayUnpickler(stream, encoding="latin1").load()
+    except OSError as err:
+        raise CaseError(path, "file", f"cannot read: {err.strerror or err}") from None
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError) as err:
+        raise CaseError(path, "pickle", f"not a safe array pickle ({err})") from None
+
+
+def load_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """Load every array of an `.npz`; object arrays go through the restricted unpickler."""
+    path = Path(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise CaseError(path, "file", f"not a readable .npz archive ({err})") from None
+    arrays: dict[str, np.ndarray] = {}
+    with archive:
+        for member in archive.namelist():
+            key = member.removesuffix(".npy")
+            with archive.open(member) as raw:
+                stream = io.BytesIO(raw.read())
+            try:
+                dtype = _npy_dtype(stream)
+                if dtype.hasobject:
+                    arrays[key] = np.asarray(_ArrayUnpickler(stream, encoding="latin1").load())
+                else:
+                    stream.seek(0)
+                    arrays[key] = np.lib.format.read_array(stream, allow_pickle=False)
+            except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as err:
+                raise CaseError(path, key, f"cannot read array ({err})") from None
+    return arrays
+
+
+def _npy_dtype(stream: io.BytesIO) -> np.dtype:
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)[2]
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream)[2]
+    raise ValueError(f"unsupported .npy format version {version}")

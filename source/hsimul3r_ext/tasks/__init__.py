@@ -1,0 +1,4 @@
+"""Isaac Lab tasks of this extension, found by Isaac Lab through the `isaaclab.tasks` entry point.
+
+Task families register their gym ids when this package is imported (one sub-package per family).
+"""
