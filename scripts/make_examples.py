@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
-from scipy.spatial.transform import Rotation
-
 from hsimul3r_ext.body.kinematics import forward_kinematics
 from hsimul3r_ext.body.reference_skeleton import REFERENCE_REST_JOINTS
 from hsimul3r_ext.hsi.smpl_layout import HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES
+from scipy.spatial.transform import Rotation
 
 FPS = 30.0
 SEAT_HEIGHT = 0.46
@@ -86,7 +85,11 @@ def chair_mesh(seat_x: float) -> trimesh.Trimesh:
     for sx in (-1, 1):
         for sy in (-1, 1):
             centre = [sx * (depth - leg) / 2, sy * (width - leg) / 2, (SEAT_HEIGHT - thickness) / 2]
-            parts.append(trimesh.creation.box([leg, leg, SEAT_HEIGHT - thickness], trimesh.transformations.translation_matrix(centre)))
+            parts.append(
+                trimesh.creation.box(
+                    [leg, leg, SEAT_HEIGHT - thickness], trimesh.transformations.translation_matrix(centre)
+                )
+            )
     back_height = 0.42
     parts.append(trimesh.creation.box([0.03, width, back_height], trimesh.transformations.translation_matrix(
         [-(depth - 0.03) / 2, 0, SEAT_HEIGHT + back_height / 2])))  # fmt: skip
@@ -99,7 +102,9 @@ def scene_points(chair: trimesh.Trimesh, count: int = 4000) -> tuple[np.ndarray,
     """Noisy surface samples of the chair plus a floor patch, coloured, as a multi-view method returns."""
     rng = np.random.default_rng(7)
     on_chair, _ = trimesh.sample.sample_surface(chair, count // 2, seed=7)
-    floor = np.column_stack([rng.uniform(-1.2, 0.8, count // 2), rng.uniform(-0.8, 0.8, count // 2), np.zeros(count // 2)])
+    floor = np.column_stack(
+        [rng.uniform(-1.2, 0.8, count // 2), rng.uniform(-0.8, 0.8, count // 2), np.zeros(count // 2)]
+    )
     points = np.vstack([on_chair, floor]) + rng.normal(0, 0.004, (count, 3))
     colors = np.vstack([np.tile([150, 90, 40], (count // 2, 1)), np.tile([180, 180, 180], (count // 2, 1))])
     return points.astype(np.float32), colors.astype(np.uint8)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ...body.reference_skeleton import REFERENCE_REST_JOINTS
 from ..errors import CaseError
 from ..limits import DEFAULT_LIMITS
 from ..motion import Motion
@@ -76,16 +77,19 @@ def reorder_bodies(rotations: Rotation, shape: tuple[int, int], order: np.ndarra
 
 
 def _bone_wobble(positions: np.ndarray, matrices: np.ndarray) -> float:
-    """How much bones deform over time (m), plus a penalty when the left hip is not on the left."""
+    """How much bones deform over time (m), plus how far their directions are from an SMPL skeleton's.
+
+    In the humanoid's body frames a bone's offset from its parent is the rest offset turned by
+    HUMANOID_FROM_SMPL, whatever the pose, so even a single frame shows whether the order is right.
+    """
     parents = np.array(SMPL_PARENTS[1:])
     children = np.arange(1, len(SMPL_PARENTS))
-    offsets = np.einsum(
-        "tjba,tjb->tja", matrices[:, parents], positions[:, children] - positions[:, parents]
-    )  # parent-frame bone vectors
+    offsets = np.einsum("tjba,tjb->tja", matrices[:, parents], positions[:, children] - positions[:, parents])
     wobble = float(offsets.std(axis=0).max())
-    left_hip_side = offsets[:, 0, 1].mean()  # humanoid frames: +Y is the body's left
-    right_hip_side = offsets[:, 1, 1].mean()
-    return wobble + (0.0 if left_hip_side > 0 > right_hip_side else 1.0)
+    expected = HUMANOID_FROM_SMPL.apply(REFERENCE_REST_JOINTS[children] - REFERENCE_REST_JOINTS[parents])
+    mean = offsets.mean(axis=0)
+    cosine = np.sum(mean * expected, axis=1) / (np.linalg.norm(mean, axis=1) * np.linalg.norm(expected, axis=1) + 1e-12)
+    return wobble + float(np.clip(0.9 - cosine.mean(), 0.0, None))
 
 
 def motion_from_body_transforms(
