@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+from scipy.spatial.transform import Rotation
+
 from hsimul3r_ext.body.kinematics import forward_kinematics
 from hsimul3r_ext.body.reference_skeleton import REFERENCE_REST_JOINTS
 from hsimul3r_ext.hsi.smpl_layout import HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES
-from scipy.spatial.transform import Rotation
 
 FPS = 30.0
 SEAT_HEIGHT = 0.46

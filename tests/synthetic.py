@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
+
 from hsimul3r_ext.body.kinematics import forward_kinematics
 from hsimul3r_ext.body.reference_skeleton import REFERENCE_REST_JOINTS
 from hsimul3r_ext.hsi.smpl_layout import HUMANOID_FROM_SMPL
-from scipy.spatial.transform import Rotation
 
 
 def random_pose(frames: int, seed: int = 0, scale: float = 0.4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

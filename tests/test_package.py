@@ -52,7 +52,7 @@ def test_kit_manifest_names_a_kit_only_ui_module() -> None:
     module_file = ROOT / modules[0]["path"] / "hsimul3r_ext" / "ui" / "extension.py"
     assert module_file.is_file()
     assert manifest["package"]["version"] == importlib.metadata.version("hsimul3r_ext")
-    with pytest.raises(ModuleNotFoundError, match="carb|omni"):
+    with pytest.raises(ModuleNotFoundError, match=r"carb|omni"):
         import hsimul3r_ext.ui.extension  # noqa: F401  (outside Kit this must fail, not half-work)
 
 
@@ -60,7 +60,7 @@ def test_ui_opens_a_converted_folder_or_a_usd_file(tmp_path: Path) -> None:
     (tmp_path / "scene.usda").write_text("#usda 1.0\n")
     assert scene_to_open(tmp_path) == tmp_path / "scene.usda"
     assert scene_to_open(tmp_path / "scene.usda") == tmp_path / "scene.usda"
-    with pytest.raises(FileNotFoundError, match="no scene.usda"):
+    with pytest.raises(FileNotFoundError, match=r"no scene\.usda"):
         scene_to_open(tmp_path / "elsewhere")
 
 
