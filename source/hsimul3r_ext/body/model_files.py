@@ -30,7 +30,8 @@ def model_file(models_dir: Path, model_type: str, gender: str) -> Path:
             return candidate
     raise CaseError(
         models_dir, "body model",
-        f"no {model_type} {gender} model: expected one of {', '.join(str(c) for c in candidates[:2])}",
+        f"no {model_type} {gender} model: expected {candidates[0]} (or .pkl, or directly in {models_dir}); "
+        f"without --body-models / ${BODY_MODELS_ENV} the shipped open body model is used",
     )  # fmt: skip
 
 

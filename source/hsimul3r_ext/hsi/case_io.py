@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,7 @@ def load_case(case_dir: str | Path, limits: ValidationLimits = DEFAULT_LIMITS) -
     reject_unknown_fields(data, _TOP_LEVEL, manifest_path, "manifest")
     if data.get("format") != FORMAT:
         raise CaseError(manifest_path, "format", f"expected {FORMAT!r}, got {data.get('format')!r}")
-    if data.get("format_version") != FORMAT_VERSION:
+    if type(data.get("format_version")) is not int or data["format_version"] != FORMAT_VERSION:
         raise CaseError(
             manifest_path, "format_version", f"this version reads {FORMAT_VERSION}, got {data.get('format_version')!r}"
         )
@@ -76,8 +78,8 @@ def load_case(case_dir: str | Path, limits: ValidationLimits = DEFAULT_LIMITS) -
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise CaseError(manifest_path, "name", "missing or empty")
     provenance = data.get("provenance", [])
-    if not isinstance(provenance, list):
-        raise CaseError(manifest_path, "provenance", "expected a list of records")
+    if not isinstance(provenance, list) or not all(isinstance(record, dict) for record in provenance):
+        raise CaseError(manifest_path, "provenance", "expected a list of records (JSON objects)")
 
     motion = None if data.get("motion") is None else _load_motion(root, data["motion"], manifest_path, limits)
     objects = [
@@ -107,10 +109,13 @@ def write_case_files(scene: HSIScene, folder: Path) -> None:
     """Write manifest, motion and assets into an existing (staging) folder."""
     if scene.motion is not None:
         np.savez_compressed(folder / MOTION_FILE, **scene.motion.arrays())
-    for relative in [obj.mesh for obj in scene.objects] + [pc.file for pc in scene.point_clouds]:
-        if scene.root is not None and Path(scene.root).absolute() != folder.absolute():
-            for source in _asset_with_sidecars(Path(scene.root), relative):
-                target = folder / source.relative_to(Path(scene.root))
+    if scene.root is not None and Path(scene.root).resolve() != folder.resolve():
+        root = Path(scene.root).resolve()
+        assets = [(obj.mesh, f"objects[{i}].mesh") for i, obj in enumerate(scene.objects)]
+        assets += [(pc.file, f"point_clouds[{i}].file") for i, pc in enumerate(scene.point_clouds)]
+        for relative, field in assets:
+            for source in _asset_with_sidecars(root, resolve_inside(root, relative, root / MANIFEST, field)):
+                target = folder / source.relative_to(root)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
     (folder / MANIFEST).write_text(json.dumps(manifest_json(scene), indent=2) + "\n", encoding="utf-8")
@@ -173,13 +178,22 @@ def _load_motion(root: Path, section: Any, manifest: Path, limits: ValidationLim
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise CaseError(path, "file", f"not a plain-array .npz ({err})") from None
+    pelvis_rest = section.get("pelvis_rest_m")
+    if pelvis_rest is not None and not (
+        isinstance(pelvis_rest, list)
+        and len(pelvis_rest) == 3
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pelvis_rest)
+    ):
+        raise CaseError(
+            manifest, "motion.pelvis_rest_m", f"expected null or 3 coordinates (numbers), got {pelvis_rest!r}"
+        )
     motion = Motion.from_arrays(
         arrays, fps=fps, model_type=section["model_type"], gender=section["gender"],
-        pelvis_rest=section.get("pelvis_rest_m"), file=path,
+        pelvis_rest=pelvis_rest, file=path,
     )  # fmt: skip
-    motion.validate(path, limits)
+    motion.validate(path, limits, metadata_file=manifest)
     if motion.num_frames != section["num_frames"]:
         raise CaseError(
             manifest, "motion.num_frames", f"says {section['num_frames']}, {path.name} has {motion.num_frames}"
@@ -193,7 +207,7 @@ def _load_object(root: Path, obj: SceneObject, manifest: Path, index: int, limit
     where = f"objects[{index}]"
     obj.validate(manifest, where, limits)
     path = resolve_inside(root, obj.mesh, manifest, f"{where}.mesh")
-    check_object_size(load_mesh(path), path, f"{where}.mesh", limits)
+    check_object_size(load_mesh(path, f"{where}.mesh"), path, f"{where}.mesh", limits)
     return obj
 
 
@@ -217,17 +231,16 @@ _MTLLIB = re.compile(rb"^\s*mtllib\s+(.+?)\s*$", re.MULTILINE)
 _MAP = re.compile(rb"^\s*(?:map_\w+|bump|disp|norm)\s+(?:-\S+\s+\S+\s+)*(.+?)\s*$", re.MULTILINE)
 
 
-def _asset_with_sidecars(root: Path, relative: str) -> list[Path]:
+def _asset_with_sidecars(root: Path, path: Path) -> list[Path]:
     """The asset file plus, for OBJ, its material libraries and their textures (same case folder)."""
-    path = root / relative
     found = [path]
     if path.suffix.lower() == ".obj":
         for mtl_name in _MTLLIB.findall(path.read_bytes()):
             mtl = path.parent / mtl_name.decode(errors="replace")
-            if mtl.is_file() and mtl.resolve().is_relative_to(root.resolve()):
-                found.append(mtl)
+            if mtl.is_file() and mtl.resolve().is_relative_to(root):
+                found.append(mtl.resolve())
                 for tex_name in _MAP.findall(mtl.read_bytes()):
                     tex = mtl.parent / tex_name.decode(errors="replace")
-                    if tex.is_file() and tex.resolve().is_relative_to(root.resolve()):
-                        found.append(tex)
+                    if tex.is_file() and tex.resolve().is_relative_to(root):
+                        found.append(tex.resolve())
     return found

@@ -12,4 +12,7 @@ class CaseError(ValueError):
         self.file = str(file)
         self.field = field
         self.problem = problem
-        super().__init__(f"{self.file}: {field}: {problem}")
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.problem}"

@@ -55,12 +55,20 @@ class Motion:
     def duration_s(self) -> float:
         return self.num_frames / self.fps
 
-    def validate(self, file: str | Path, limits: ValidationLimits = DEFAULT_LIMITS) -> None:
-        """Raise CaseError naming `file` and the field on the first broken rule."""
-        _check_choice(file, "model_type", self.model_type, MODEL_TYPES)
-        _check_choice(file, "gender", self.gender, GENDERS)
+    def validate(
+        self, file: str | Path, limits: ValidationLimits = DEFAULT_LIMITS, metadata_file: str | Path | None = None
+    ) -> None:
+        """Raise CaseError naming the file and the field on the first broken rule.
+
+        Arrays are blamed on `file`; fps, model type, gender and pelvis_rest on `metadata_file` (the
+        manifest, in a case folder) when given.
+        """
+        meta = metadata_file or file
+        prefix = "motion." if metadata_file else ""
+        _check_choice(meta, f"{prefix}model_type", self.model_type, MODEL_TYPES)
+        _check_choice(meta, f"{prefix}gender", self.gender, GENDERS)
         if not (np.isfinite(self.fps) and limits.fps[0] <= self.fps <= limits.fps[1]):
-            raise CaseError(file, "fps", f"must be > 0 and <= {limits.fps[1]:g}, got {self.fps!r}")
+            raise CaseError(meta, f"{prefix}fps", f"must be > 0 and <= {limits.fps[1]:g}, got {self.fps!r}")
         betas = _float_array(file, "betas", self.betas, ndim=1)
         if not 1 <= betas.shape[0] <= 400:
             raise CaseError(file, "betas", f"expected 1..400 shape coefficients, got {betas.shape[0]}")
@@ -87,9 +95,9 @@ class Motion:
         elif self.contact_body_names is not None:
             raise CaseError(file, "contact_body_names", "given without contact_labels")
         if self.pelvis_rest is not None:
-            rest = _float_array(file, "pelvis_rest", self.pelvis_rest, ndim=1)
+            rest = _float_array(meta, f"{prefix}pelvis_rest_m", self.pelvis_rest, ndim=1)
             if rest.shape != (3,) or np.abs(rest).max() > 2.0:
-                raise CaseError(file, "pelvis_rest", "expected 3 coordinates within 2 m of the body origin")
+                raise CaseError(meta, f"{prefix}pelvis_rest_m", "expected 3 coordinates within 2 m of the body origin")
         if num_frames > 1:
             speed = np.linalg.norm(np.diff(self.transl, axis=0), axis=1) * self.fps
             fast = float(np.percentile(speed, 95))

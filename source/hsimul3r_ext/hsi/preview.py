@@ -41,12 +41,13 @@ def summary(scene: HSIScene) -> str:
             lines.append(f"  contact labels: {', '.join(busy) or 'none in contact'}")
     for obj, corners in zip(scene.objects, object_corners(scene).values(), strict=True):
         size = corners.max(axis=0) - corners.min(axis=0)
+        position = np.round(obj.position, 2) + 0.0  # no "-0.00" from rotation round-off
         mass = (
             f", {obj.mass_kg:g} kg" if obj.mass_kg else (f", {obj.density_kg_m3:g} kg/m3" if obj.density_kg_m3 else "")
         )
         lines.append(
             f"  object {obj.name}: {obj.category or 'uncategorised'}, {size[0]:.2f} x {size[1]:.2f} x {size[2]:.2f} m "
-            f"at ({obj.position[0]:.2f}, {obj.position[1]:.2f}, {obj.position[2]:.2f}){mass}"
+            f"at ({position[0]:.2f}, {position[1]:.2f}, {position[2]:.2f}){mass}"
             f"{', static' if obj.static else ''}"
         )
     for cloud in scene.point_clouds:

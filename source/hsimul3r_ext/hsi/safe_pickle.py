@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import pickle
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,9 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     with archive:
         for member in archive.namelist():
             key = member.removesuffix(".npy")
-            with archive.open(member) as raw:
-                stream = io.BytesIO(raw.read())
             try:
+                with archive.open(member) as raw:
+                    stream = io.BytesIO(raw.read())
                 dtype = _npy_dtype(stream)
                 if dtype.hasobject:
                     arrays[key] = np.asarray(_ArrayUnpickler(stream, encoding="latin1").load())
@@ -83,6 +84,8 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
                     arrays[key] = np.lib.format.read_array(stream, allow_pickle=False)
             except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as err:
                 raise CaseError(path, key, f"cannot read array ({err})") from None
+            except (zipfile.BadZipFile, zlib.error, OSError) as err:
+                raise CaseError(path, key, f"corrupt archive member ({err})") from None
     return arrays
 
 

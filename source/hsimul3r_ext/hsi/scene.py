@@ -80,7 +80,8 @@ class SceneObject:
             raise CaseError(file, f"{where}.orientation_xyzw", f"quaternion norm is {norm:.6f}, expected 1")
         for key in ("mass_kg", "density_kg_m3"):
             value = getattr(self, key)
-            if value is not None and not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not (number and np.isfinite(value) and value > 0):
                 raise CaseError(file, f"{where}.{key}", f"must be a positive number, got {value!r}")
         if self.mass_kg is not None and self.density_kg_m3 is not None:
             raise CaseError(file, f"{where}.mass_kg", "give mass_kg or density_kg_m3, not both")

@@ -20,8 +20,9 @@ def load_torch_dict(path: Path) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CaseError(path, "file", f"refused or unreadable torch file ({first_line})") from None
+        culprit = next((line.strip() for line in str(err).splitlines() if "global" in line.lower()), None)
+        reason = culprit or type(err).__name__
+        raise CaseError(path, "file", f"refused: not a plain dictionary of tensors and numbers ({reason})") from None
     if not isinstance(data, dict):
         raise CaseError(path, "file", f"expected a dictionary, got {type(data).__name__}")
     return data
