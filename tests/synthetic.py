@@ -104,7 +104,8 @@ def synthetic_smpl_model(seed: int = 0) -> dict[str, np.ndarray]:
     keypoints.update({f"{side}{finger}": 22 if side == "l" else 23 for side in "lr"
                       for finger in ("thumb", "index", "middle", "ring", "pinky")})  # fmt: skip
     return {
-        "vertex_ids": {name: int(tip[body]) for name, body in keypoints.items()},
+        "landmark_names": np.array(list(keypoints)),
+        "landmark_vertices": np.array([tip[body] for body in keypoints.values()], dtype=np.int64),
         "v_template": v_template,
         "f": np.array(faces, dtype=np.int64),
         "J_regressor": regressor,
