@@ -228,3 +228,35 @@ class TestMotionToHumanoid:
                 errors.append(np.abs(state.joint_q.numpy() - target))
         assert np.degrees(np.mean(errors)) < 2.0
         assert np.degrees(np.percentile(errors, 95)) < 8.0
+
+
+class TestBodyModelInValidation:
+    def test_betas_of_an_implausible_person_are_rejected(self) -> None:
+        from hsimul3r_ext.hsi import Motion
+
+        global_orient, body_pose, transl = random_pose(5)
+        motion = Motion(fps=30.0, betas=np.array([-9.0] + [0.0] * 9), global_orient=global_orient,
+                        body_pose=body_pose, transl=transl)  # fmt: skip
+        with pytest.raises(CaseError, match=r"clip\.npz: betas: these betas make a person 0\.\d\d m tall"):
+            motion.validate("clip.npz")
+        motion.betas = np.array([1.5] + [0.0] * 9)
+        motion.validate("clip.npz")
+
+    def test_preview_poses_the_default_body_when_the_motion_has_no_joints(self, tmp_path: Path) -> None:
+        from hsimul3r_ext.hsi.preview import render_preview, skeleton
+
+        global_orient, body_pose, transl = random_pose(12, seed=4, scale=0.2)
+        np.savez(tmp_path / "clip.npz", poses=np.concatenate([global_orient, body_pose], axis=1), trans=transl,
+                 betas=np.zeros(16), mocap_framerate=30.0)  # fmt: skip
+        scene = ingest(tmp_path / "case", motion=tmp_path / "clip.npz")
+        joints = skeleton(scene.motion)
+        rest = create_body_model(locate_body_model("smpl", "neutral"))
+        with torch.no_grad():
+            as_tensor = {"dtype": torch.float32}
+            expected = rest(
+                global_orient=torch.tensor(global_orient[:1], **as_tensor),
+                body_pose=torch.tensor(body_pose[:1], **as_tensor), transl=torch.tensor(transl[:1], **as_tensor),
+            ).joints[0, :24].numpy()  # fmt: skip
+        np.testing.assert_allclose(joints[0], expected, atol=1e-4)
+        png = render_preview(scene, tmp_path / "preview.png")
+        assert png.stat().st_size > 10_000

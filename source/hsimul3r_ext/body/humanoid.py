@@ -269,8 +269,15 @@ def _capsule_radius(volume: float, span: float) -> float:
 # belly), arms hanging at the sides. Hinge angles in degrees, by DOF name.
 TOUCHING_POSES: tuple[dict[str, float], ...] = (
     {},
-    {"left_hip_y": -110.0, "right_hip_y": -110.0, "left_knee_y": 120.0, "right_knee_y": 120.0,
-     "spine1_y": 15.0, "spine2_y": 15.0, "spine3_y": 15.0},  # fmt: skip
+    {
+        "left_hip_y": -110.0,
+        "right_hip_y": -110.0,
+        "left_knee_y": 120.0,
+        "right_knee_y": 120.0,
+        "spine1_y": 15.0,
+        "spine2_y": 15.0,
+        "spine3_y": 15.0,
+    },
     {"left_shoulder_x": -80.0, "right_shoulder_x": 80.0},
 )
 

@@ -7,6 +7,7 @@ before `smplx` sees it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,3 +80,18 @@ def create_body_model(source: BodyModelSource, num_betas: int = 10, batch_size: 
             model_path=str(source.path), gender=source.gender, num_betas=num_betas, batch_size=batch_size,
             ext=source.path.suffix.lstrip("."), **kwargs,
         )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _shape_space(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    arrays = read_model(path)
+    return np.asarray(arrays["v_template"], np.float64), np.asarray(arrays["shapedirs"], np.float64)
+
+
+def stature(model_type: str, gender: str, betas: np.ndarray, models_dir: str | Path | None = None) -> float:
+    """Standing height (m) of the rest body for `betas`: crown to sole along the model's up axis (Y)."""
+    source = locate_body_model(model_type if body_models_dir(models_dir) is not None else "smpl", gender, models_dir)
+    template, shapedirs = _shape_space(source.path)
+    count = min(len(betas), shapedirs.shape[-1])
+    heights = (template + shapedirs[..., :count] @ np.asarray(betas[:count], np.float64))[:, 1]
+    return float(heights.max() - heights.min())

@@ -8,6 +8,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from .case_io import load_mesh
+from .motion import Motion
 from .scene import HSIScene
 from .smpl_layout import SMPL_JOINT_NAMES, SMPL_PARENTS
 
@@ -57,8 +58,25 @@ def summary(scene: HSIScene) -> str:
     return "\n".join(lines)
 
 
+def skeleton(motion: Motion) -> np.ndarray:
+    """(T, 24, 3) SMPL joints: the motion's reference joints, else posed from the default body model."""
+    if motion.joints is not None and motion.joint_names[:24] == SMPL_JOINT_NAMES:
+        return motion.joints[:, :24]
+    from ..body.kinematics import forward_kinematics
+    from ..body.model_files import body_models_dir, read_model_arrays, rest_joints
+    from ..body.models import locate_body_model
+
+    model_type = motion.model_type if body_models_dir() is not None else "smpl"
+    rest = rest_joints(read_model_arrays(locate_body_model(model_type, motion.gender).path), motion.betas)[:24]
+    if motion.pelvis_rest is not None:
+        rest = rest - rest[0] + motion.pelvis_rest
+    body_pose = np.zeros((motion.num_frames, 69))
+    body_pose[:, : motion.body_pose.shape[1]] = motion.body_pose
+    return forward_kinematics(rest, motion.global_orient, body_pose, motion.transl)[0]
+
+
 def render_preview(scene: HSIScene, png: Path, max_skeletons: int = 6) -> Path:
-    """Top (x-y) and side (x-z) views: root / skeleton trajectory and object boxes."""
+    """Top (x-y) and side (x-z) views: skeleton and pelvis trajectory, and object boxes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,26 +86,25 @@ def render_preview(scene: HSIScene, png: Path, max_skeletons: int = 6) -> Path:
     views = (("top view", 0, 1, "y (m)"), ("side view", 0, 2, "z (m)"))
     boxes = object_corners(scene)
     motion = scene.motion
-    skeleton = motion is not None and motion.joints is not None and motion.joint_names[:24] == SMPL_JOINT_NAMES
+    joints_all = None if motion is None else skeleton(motion)
     for ax, (title, a, b, ylabel) in zip(axes, views, strict=True):
         for index, (name, corners) in enumerate(boxes.items()):
             colour = f"C{index % 10}"
             hull = _outline(corners[:, [a, b]])
             ax.fill(hull[:, 0], hull[:, 1], alpha=0.25, color=colour, label=name)
             ax.plot(hull[:, 0], hull[:, 1], color=colour)
-        if motion is not None:
-            root = motion.joints[:, 0] if skeleton else motion.transl
-            ax.plot(root[:, a], root[:, b], "k-", lw=1, label="pelvis path" if skeleton else "root (transl) path")
+        if joints_all is not None:
+            root = joints_all[:, 0]
+            ax.plot(root[:, a], root[:, b], "k-", lw=1, label="pelvis path")
             ax.plot(root[0, a], root[0, b], "go", ms=5, label="start")
             ax.plot(root[-1, a], root[-1, b], "rs", ms=5, label="end")
-            if skeleton:
-                frames = np.linspace(0, motion.num_frames - 1, min(max_skeletons, motion.num_frames)).astype(int)
-                for k, frame in enumerate(frames):
-                    joints = motion.joints[frame]
-                    shade = plt.cm.viridis(k / max(len(frames) - 1, 1))
-                    for child, parent in enumerate(SMPL_PARENTS):
-                        if parent >= 0:
-                            ax.plot(joints[[parent, child], a], joints[[parent, child], b], color=shade, lw=1.5)
+            frames = np.linspace(0, motion.num_frames - 1, min(max_skeletons, motion.num_frames)).astype(int)
+            for k, frame in enumerate(frames):
+                joints = joints_all[frame]
+                shade = plt.cm.viridis(k / max(len(frames) - 1, 1))
+                for child, parent in enumerate(SMPL_PARENTS):
+                    if parent >= 0:
+                        ax.plot(joints[[parent, child], a], joints[[parent, child], b], color=shade, lw=1.5)
         if b == 2:
             ax.axhline(0.0, color="0.4", lw=1, ls="--", label="ground")
         ax.set_title(title)
@@ -96,7 +113,8 @@ def render_preview(scene: HSIScene, png: Path, max_skeletons: int = 6) -> Path:
         ax.set_aspect("equal", adjustable="datalim")
         ax.grid(alpha=0.3)
     axes[0].legend(loc="best", fontsize=8)
-    fig.suptitle(f"{scene.name}" + ("" if skeleton or motion is None else "  (skeleton needs reference joints)"))
+    shown = "" if motion is None else f": skeleton at {min(max_skeletons, motion.num_frames)} instants"
+    fig.suptitle(f"{scene.name}{shown}, early (purple) to late (yellow)" if motion else scene.name)
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110)
     plt.close(fig)
