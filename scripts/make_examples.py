@@ -1,6 +1,6 @@
 """Make the raw inputs in `examples/` from our own authored data (no outside assets).
 
-`examples/sit_chair/`: a person walks nowhere, just sits down on a chair behind them and stays seated
+`examples/sit_chair/`: a person (the open body model at betas = 0) sits down on a chair behind them and stays seated
 (generic SMPL parameter `.npz` with reference joints and contact labels, Z-up), a four-legged chair mesh
 as a reconstruction would deliver it (placed in the world, overlapping parts, not watertight), and a
 scene point cloud sampled from the chair and the floor. Deterministic: re-running gives identical files.
@@ -18,13 +18,16 @@ import trimesh
 from scipy.spatial.transform import Rotation
 
 from hsimul3r_ext.body.kinematics import forward_kinematics
-from hsimul3r_ext.body.reference_skeleton import REFERENCE_REST_JOINTS
+from hsimul3r_ext.body.model_files import read_model_arrays, rest_joints
+from hsimul3r_ext.body.models import OPEN_MODEL_FILE
 from hsimul3r_ext.hsi.smpl_layout import HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES
 
 FPS = 30.0
 SEAT_HEIGHT = 0.46
 CHAIR_CENTRE = np.array([-0.30, 0.0])  # behind the person, who faces +X
 CONTACT_BODIES = ("pelvis", "left_hip", "right_hip")
+# The shipped open body model at betas = 0: the reference joints then match the humanoid built for the case.
+REST_JOINTS = rest_joints(read_model_arrays(OPEN_MODEL_FILE), np.zeros(10))
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
@@ -49,7 +52,7 @@ def sit_down_motion(frames: int = 60) -> dict[str, np.ndarray]:
 
     # Place the root so the feet stand on the floor and, seated, the hips rest on the seat.
     zero = np.zeros((frames, 3))
-    joints, _ = forward_kinematics(REFERENCE_REST_JOINTS, global_orient, body_pose, zero)
+    joints, _ = forward_kinematics(REST_JOINTS, global_orient, body_pose, zero)
     feet = joints[:, [SMPL_JOINT_NAMES.index("left_foot"), SMPL_JOINT_NAMES.index("right_foot")]]
     standing_lift = 0.03 - feet[0, :, 2].min()
     hips = joints[:, [SMPL_JOINT_NAMES.index("left_hip"), SMPL_JOINT_NAMES.index("right_hip")]].mean(axis=1)
@@ -59,8 +62,8 @@ def sit_down_motion(frames: int = 60) -> dict[str, np.ndarray]:
     # Keep the ankles where they are while the hips move back over the seat.
     ankles = joints[:, SMPL_JOINT_NAMES.index("left_ankle")]
     transl[:, 0] = ankles[0, 0] - ankles[:, 0]
-    transl[:, 1] = CHAIR_CENTRE[1] - REFERENCE_REST_JOINTS[0, 1]  # SMPL leaves the rest pelvis offset unturned
-    joints, _ = forward_kinematics(REFERENCE_REST_JOINTS, global_orient, body_pose, transl)
+    transl[:, 1] = CHAIR_CENTRE[1] - REST_JOINTS[0, 1]  # SMPL leaves the rest pelvis offset unturned
+    joints, _ = forward_kinematics(REST_JOINTS, global_orient, body_pose, transl)
     contacts = np.repeat((progress > 0.9)[:, None], len(CONTACT_BODIES), axis=1)
     return {
         "fps": np.array(FPS),

@@ -19,7 +19,12 @@ _OBJECT_KEYS = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    # argparse (3.11) cannot take KEY=VALUE positionals after `-o OUT`; commands that opt in get them here.
+    if extras:
+        if not getattr(args, "trailing_overrides", False) or any(e.startswith("-") for e in extras):
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        args.overrides = [*args.overrides, *extras]
     try:
         return args.run(args)
     except CaseError as err:
@@ -30,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hsimul3r",
-        description="Simulation-ready human-scene interactions: ingest, validate and inspect HSI cases.",
+        description="Simulation-ready human-scene interactions: ingest, validate, inspect and convert HSI cases.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -80,6 +85,25 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("case", type=Path)
     info.add_argument("--png", type=Path, help="preview picture (default: <case>.preview.png beside the case)")
     info.set_defaults(run=_run_info)
+
+    convert = commands.add_parser(
+        "convert", help="make the case's objects simulation-ready: object USDs, scene.usda, scene.xml"
+    )
+    convert.add_argument("case", type=Path)
+    convert.add_argument("-o", "--out", type=Path, required=True, help="new folder for the converted scene")
+    convert.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    convert.add_argument(
+        "--body-models",
+        type=Path,
+        help="folder with licensed SMPL-family files (default: $HSIMUL3R_BODY_MODELS, else the open model)",
+    )
+    convert.add_argument("--no-humanoid", action="store_true", help="objects only, even when the case has a motion")
+    convert.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE",
+        help="configuration overrides, e.g. convert.coacd.threshold=0.08 humanoid.collision=convex",
+    )  # fmt: skip
+    convert.set_defaults(run=_run_convert, trailing_overrides=True)
+
     return parser
 
 
@@ -175,6 +199,31 @@ def _run_info(args: argparse.Namespace) -> int:
     png = args.png or args.case.parent / f"{args.case.resolve().name}.preview.png"
     print(summary(scene))
     print(f"preview: {render_preview(scene, png)}")
+    return 0
+
+
+def _run_convert(args: argparse.Namespace) -> int:
+    from .assets import convert_case, load_convert_config
+    from .assets.humanoid_files import humanoid_builder
+
+    build_humanoid = None if args.no_humanoid else humanoid_builder(args.body_models, args.overrides)
+    report = convert_case(
+        args.case, args.out, load_convert_config(args.overrides), overwrite=args.overwrite, progress=None,
+        build_humanoid=build_humanoid,
+    )  # fmt: skip
+    for name, entry in report["objects"].items():
+        collision = entry["collision"]
+        print(
+            f"{name}: {collision['hull_count']} hull(s) ({collision['method']}"
+            f"{', cached' if collision['cache_hit'] else ''}), {entry['mass']['mass_kg']:.3g} kg"
+            f" ({entry['mass']['mass_source']}), {entry['seconds']:.1f} s"
+        )
+        if collision["fallback_reason"]:
+            print(f"hsimul3r: warning: {name}: convex-hull fallback: {collision['fallback_reason']}", file=sys.stderr)
+    humanoid = report["humanoid"]
+    if humanoid["built"]:
+        print(f"humanoid: {humanoid['usd']}, {humanoid['mjcf']} (see humanoid.json)")
+    print(f"scene written to {args.out} ({len(report['objects'])} objects, {report['seconds']:.1f} s)")
     return 0
 
 
