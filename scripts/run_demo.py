@@ -1,4 +1,4 @@
-"""`make demo`: ingest the bundled sit-on-a-chair example into a case, validate it, summarise and draw it."""
+"""`make demo`: the bundled sit-on-a-chair example through ingest, validate, info and convert (USD + MJCF)."""
 
 from __future__ import annotations
 
@@ -15,19 +15,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("outputs/demo"))
     args = parser.parse_args()
-    case, preview = args.out / "case", args.out / "preview.png"
+    case, preview, converted = args.out / "case", args.out / "preview.png", args.out / "converted"
     steps = [
         ["ingest", "--motion", str(EXAMPLE / "sit_down.npz"), "--object", str(EXAMPLE / "chair.obj"), "category=chair",
          "--point-cloud", str(EXAMPLE / "scene_points.npz"), "--name", "sit_chair", "-o", str(case), "--overwrite"],
         ["validate", str(case)],
         ["info", str(case), "--png", str(preview)],
+        ["convert", str(case), "-o", str(converted), "--overwrite"],
     ]  # fmt: skip
     for step in steps:
         print(f"\n$ hsimul3r {' '.join(step)}", flush=True)
         code = hsimul3r(step)
         if code != 0:
             return code
-    print(f"\nResults: case folder {case.resolve()}\n         preview     {preview.resolve()}")
+    print(f"\nResults: case folder  {case.resolve()}\n         preview      {preview.resolve()}")
+    print(f"         sim scene    {(converted / 'scene.usda').resolve()} (open in Isaac Sim / usdview; MJCF beside it)")
     return 0
 
 

@@ -25,11 +25,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "trailing_overrides", False) or any(e.startswith("-") for e in extras):
             parser.error(f"unrecognized arguments: {' '.join(extras)}")
         args.overrides = [*args.overrides, *extras]
+    _quiet_warp()
     try:
         return args.run(args)
     except CaseError as err:
         print(f"hsimul3r: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _quiet_warp() -> None:
+    """Warp announces every kernel module it loads; a command line tool's output should be its own."""
+    import warp
+
+    warp.config.quiet = True
 
 
 def _parser() -> argparse.ArgumentParser:
