@@ -37,7 +37,7 @@ def _quiet_warp() -> None:
     """Warp announces every kernel module it loads; a command line tool's output should be its own."""
     import warp
 
-    warp.config.quiet = True
+    warp.config.log_level = warp.LOG_WARNING
 
 
 def _parser() -> argparse.ArgumentParser:
