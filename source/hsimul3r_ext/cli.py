@@ -112,6 +112,24 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     convert.set_defaults(run=_run_convert, trailing_overrides=True)
 
+    judge = commands.add_parser(
+        "judge", help="simulate converted scenes (or cases) and classify them into the paper's Types 1-4"
+    )
+    judge.add_argument("sources", type=Path, nargs="+", metavar="CASE_OR_CONVERTED_DIR")
+    judge.add_argument("-o", "--out", type=Path, required=True, help="new report folder")
+    judge.add_argument("--gravity-only", action="store_true", help="only the gravity test (Type 1)")
+    judge.add_argument("--mode", choices=("kinematic", "pd", "policy"), help="how the humanoid moves (default: config)")
+    judge.add_argument("--jobs", type=int, default=1, help="cases judged in parallel (several sources)")
+    judge.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    judge.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="configuration override, e.g. --set judge.gravity.seconds=5.0 (repeatable)",
+    )
+    judge.set_defaults(run=_run_judge)
     return parser
 
 
@@ -232,6 +250,25 @@ def _run_convert(args: argparse.Namespace) -> int:
     if humanoid["built"]:
         print(f"humanoid: {humanoid['usd']}, {humanoid['mjcf']} (see humanoid.json)")
     print(f"scene written to {args.out} ({len(report['objects'])} objects, {report['seconds']:.1f} s)")
+    return 0
+
+
+def _run_judge(args: argparse.Namespace) -> int:
+    from .stability import judge, judge_many, load_judge_config
+
+    config = load_judge_config(args.overrides)
+    if len(args.sources) == 1:
+        report = judge(args.sources[0], args.out, config, mode=args.mode, gravity_only=args.gravity_only,
+                       overwrite=args.overwrite)  # fmt: skip
+        for obj in report["objects"]:
+            print(f"{obj['name']}: type {obj['type']}")
+        print(f"{report['case']}: type {report['type']} ({report['seconds']:.1f} s); report in {args.out}")
+        return 0
+    rows = judge_many(args.sources, args.out, config, jobs=args.jobs, mode=args.mode,
+                      gravity_only=args.gravity_only, overwrite=args.overwrite)  # fmt: skip
+    for row in rows:
+        print(f"{row['case']}: {'type ' + str(row['type']) if row['error'] is None else 'error: ' + row['error']}")
+    print(f"summary written to {args.out / 'summary.md'}")
     return 0
 
 

@@ -1,0 +1,78 @@
+"""Type 1 test: each object alone on the ground at its case pose, under gravity, for `gravity.seconds`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import newton
+import numpy as np
+
+from .config import JudgeConfig
+from .metrics import ObjectTrack, StabilityVerdict, judge_stability
+from .scene import JudgedObject
+from .simulation import TrackRecorder, add_object, grounded_position, make_solver, record_every, static_track
+
+
+@dataclass
+class GravityResult:
+    name: str
+    ground_shift_m: float  # vertical shift that put the lowest point on the ground (0 when it was there)
+    start_position: np.ndarray
+    track: ObjectTrack
+    poses: np.ndarray  # (F, 7) body origin pose per sample, for the recording
+    verdict: StabilityVerdict
+    seconds: float  # wall-clock time of the simulation
+
+    def to_json(self) -> dict:
+        return {**self.verdict.to_json(), "ground_shift_m": self.ground_shift_m, "wall_seconds": self.seconds}
+
+
+def gravity_test(objects: list[JudgedObject], config: JudgeConfig) -> list[GravityResult]:
+    """Simulate every object by itself; one Newton model (one MuJoCo world) per object on the CPU backend,
+    one model with a world per object on MuJoCo-Warp (batched)."""
+    placed = [grounded_position(obj, config.gravity.max_ground_gap_m) for obj in objects]
+    if config.backend == "mujoco_warp":
+        return _batched(objects, placed, config)
+    return [_batched([obj], [pose], config)[0] for obj, pose in zip(objects, placed, strict=True)]
+
+
+def _batched(objects: list[JudgedObject], placed: list[tuple[np.ndarray, float]], config: JudgeConfig):
+    start = time.perf_counter()
+    builder = newton.ModelBuilder()
+    bodies = []
+    for obj, (position, _) in zip(objects, placed, strict=True):
+        builder.begin_world()
+        bodies.append(add_object(builder, obj, position))
+        builder.end_world()
+    builder.add_ground_plane()
+    model = builder.finalize(device="cpu")
+    dynamic = [b for b in bodies if b >= 0]
+    recorder = TrackRecorder(model, dynamic)
+    if dynamic:
+        _simulate(model, recorder, config)
+    times = np.asarray(recorder.time) if recorder.time else np.array([0.0, config.gravity.seconds])
+    seconds = (time.perf_counter() - start) / len(objects)
+    results = []
+    for obj, body, (position, shift) in zip(objects, bodies, placed, strict=True):
+        if body < 0:
+            track = static_track(obj, position, times)
+            poses = np.tile(np.concatenate([position, obj.orientation]), (len(times), 1))
+        else:
+            track, poses = recorder.track(dynamic.index(body)), recorder.poses(body)
+        verdict = judge_stability(track, config.stable)
+        results.append(GravityResult(obj.name, shift, position, track, poses, verdict, seconds))
+    return results
+
+
+def _simulate(model: newton.Model, recorder: TrackRecorder, config: JudgeConfig) -> None:
+    solver = make_solver(model, config)
+    state, next_state, control = model.state(), model.state(), model.control()
+    newton.eval_fk(model, model.joint_q, model.joint_qd, state)
+    steps, every = round(config.gravity.seconds / config.sim_dt), record_every(config)
+    recorder.sample(0.0, state)
+    for step in range(1, steps + 1):
+        solver.step(state, next_state, control, None, config.sim_dt)
+        state, next_state = next_state, state
+        if step % every == 0 or step == steps:
+            recorder.sample(step * config.sim_dt, state)

@@ -1,0 +1,211 @@
+"""`hsimul3r judge`: gravity test + interaction test of a converted scene (or a case, converted first),
+the verdict per object and overall, and the files that justify it."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ..atomic_dir import atomic_output_dir
+from ..hsi.case_io import MANIFEST
+from ..hsi.errors import CaseError
+from .classify import case_type, object_type
+from .config import JudgeConfig
+from .gravity import gravity_test
+from .interaction import interaction_test
+from .plots import plot_contacts, plot_tracks
+from .recording import write_recording
+from .report import report_markdown, summary_markdown, type_shares
+from .scene import CONVERT_REPORT, load_converted
+
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+RECORDING = "recording.usda"
+CONVERTED = "converted"
+
+
+def judge(
+    source: str | Path,
+    out_dir: str | Path,
+    config: JudgeConfig,
+    *,
+    mode: str | None = None,
+    gravity_only: bool = False,
+    overwrite: bool = False,
+    convert_overrides: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Judge a converted folder or a case folder (converted into `out_dir/converted/` first)."""
+    start = time.perf_counter()
+    source, out = Path(source), Path(out_dir).absolute()
+    mode = mode or config.interaction.mode
+    if not (source / CONVERT_REPORT).is_file() and not (source / MANIFEST).is_file():
+        raise CaseError(source, "path", f"neither a converted folder ({CONVERT_REPORT}) nor a case ({MANIFEST})")
+    with atomic_output_dir(out, overwrite=overwrite) as stage:
+        converted = source
+        if not (source / CONVERT_REPORT).is_file():
+            converted = _convert(source, stage / CONVERTED, convert_overrides)
+        scene = load_converted(converted)
+        gravity = gravity_test(scene.objects, config)
+        interaction = None
+        if not gravity_only:
+            interaction = interaction_test(scene, config, mode)
+        plots = _plots(stage, scene.name, gravity, interaction, config)
+        if interaction is not None:
+            poses = {o.name: o.poses for o in interaction.objects}
+            write_recording(
+                stage / RECORDING,
+                scene,
+                interaction.time,
+                poses,
+                interaction.body_names,
+                interaction.body_poses,
+                link_root=_link_root(stage, out, converted),
+            )
+        else:
+            poses = {g.name: g.poses for g in gravity}
+            write_recording(
+                stage / RECORDING, scene, gravity[0].track.time, poses, link_root=_link_root(stage, out, converted)
+            )
+        objects = []
+        for k, g in enumerate(gravity):
+            i = None if interaction is None else interaction.objects[k]
+            i_json = None if i is None else i.to_json(interaction.body_names)
+            kind = object_type(
+                g.verdict.stable,
+                None if i is None else i.verdict.stable,
+                None if i is None else i.contact_ratio,
+                config.interaction.min_contact_ratio,
+            )
+            objects.append({"name": g.name, "type": kind, "gravity": g.to_json(), "interaction": i_json})
+        report = {
+            "case": scene.name,
+            "type": case_type([o["type"] for o in objects]),
+            "mode": "gravity-only" if gravity_only else mode,
+            "thresholds": config.to_json(),
+            "objects": objects,
+            "human": None if interaction is None else interaction.human_json(),
+            "converted": str(converted if converted == source else Path(CONVERTED)),
+            "files": {"plots": plots, "recording": RECORDING},
+            "seconds": time.perf_counter() - start,
+        }
+        (stage / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        (stage / REPORT_MD).write_text(report_markdown(report), encoding="utf-8")
+    return report
+
+
+def judge_many(
+    sources: list[Path],
+    out_dir: str | Path,
+    config: JudgeConfig,
+    *,
+    jobs: int = 1,
+    mode: str | None = None,
+    gravity_only: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> list[dict[str, Any]]:
+    """Judge every source into `out_dir/<name>/` and write summary.md / summary.json (share of each type).
+
+    A bad case is recorded as an error row; the others still run."""
+    names = _unique_names(sources)
+    with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
+        args = [(s, stage / n, config, mode, gravity_only) for s, n in zip(sources, names, strict=True)]
+        bar = {
+            "total": len(args),
+            "desc": "judging",
+            "unit": "case",
+            "disable": None if progress is None else not progress,
+        }
+        if jobs <= 1:
+            results = [_judge_row(a) for a in tqdm(args, **bar)]
+        else:  # spawn: forked children would inherit Warp's and MuJoCo's threads mid-flight and can deadlock
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                results = list(tqdm(pool.map(_judge_row, args), **bar))
+        rows = [
+            {**r, "case": n, "report": f"{n}/{REPORT_MD}" if r["error"] is None else None}
+            for r, n in zip(results, names, strict=True)
+        ]
+        (stage / "summary.md").write_text(summary_markdown(rows), encoding="utf-8")
+        summary = {"cases": rows, "shares": type_shares(rows)}
+        (stage / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return rows
+
+
+def _judge_row(args) -> dict[str, Any]:
+    source, out, config, mode, gravity_only = args
+    try:
+        report = judge(source, out, config, mode=mode, gravity_only=gravity_only)
+    except CaseError as err:
+        return {"type": None, "error": str(err), "seconds": None}
+    return {"type": report["type"], "error": None, "seconds": report["seconds"]}
+
+
+def _unique_names(sources: list[Path]) -> list[str]:
+    names: list[str] = []
+    for source in sources:
+        name, index = Path(source).resolve().name, 2
+        base = name
+        while name in names:
+            name, index = f"{base}_{index}", index + 1
+        names.append(name)
+    return names
+
+
+def _convert(case: Path, out: Path, overrides: tuple[str, ...]) -> Path:
+    from ..assets import convert_case, load_convert_config
+    from ..assets.humanoid_files import write_humanoid_files
+    from ..body.case_humanoid import humanoid_for_case
+
+    def build_humanoid(scene, folder):
+        return None if scene.motion is None else write_humanoid_files(humanoid_for_case(scene), folder)
+
+    convert_case(case, out, load_convert_config(list(overrides)), build_humanoid=build_humanoid)
+    return out
+
+
+def _link_root(stage: Path, out: Path, converted: Path) -> Path:
+    """References inside the report folder stay relative to it; outside ones are relative to the final folder."""
+    return stage if converted.is_relative_to(stage) else out
+
+
+def _plots(stage: Path, name: str, gravity, interaction, config: JudgeConfig) -> list[str]:
+    folder = stage / "plots"
+    folder.mkdir()
+    stable = config.stable
+    files = [
+        plot_tracks(
+            folder / "gravity.png",
+            f"{name}: gravity test",
+            {g.name: g.track for g in gravity},
+            stable.max_tilt_deg,
+            stable.max_displacement_m,
+        )
+    ]
+    if interaction is not None:
+        files.append(
+            plot_tracks(
+                folder / "interaction.png",
+                f"{name}: interaction ({interaction.mode})",
+                {o.name: o.track for o in interaction.objects},
+                stable.max_tilt_deg,
+                stable.max_displacement_m,
+            )
+        )
+        for obj in interaction.objects:
+            files.append(
+                plot_contacts(
+                    folder / f"contacts_{obj.name}.png",
+                    obj.name,
+                    interaction.time,
+                    obj.touching,
+                    obj.intended,
+                    interaction.body_names,
+                )
+            )
+    return [str(f.relative_to(stage)) for f in files]
