@@ -66,7 +66,7 @@ def test_pd_mode_reports_assist_effort(tmp_path: Path) -> None:
 def test_cli_batch_summary(tmp_path: Path) -> None:
     case = make_case(tmp_path / "case", [("chair", chair_mesh(SEAT), {"position": np.array([-0.38, 0.0, 0.0])})], True)
     code = hsimul3r(["judge", str(case), str(tmp_path / "missing"), "-o", str(tmp_path / "batch"), "--gravity-only",
-                     "--jobs", "2", "--set", "judge.gravity.seconds=1.0"])  # fmt: skip
+                     "--jobs", "2", "judge.gravity.seconds=1.0"])  # fmt: skip
     assert code == 0
     summary = json.loads((tmp_path / "batch" / "summary.json").read_text())
     assert summary["shares"]["error"] == 0.5 and (tmp_path / "batch" / "case" / "report.json").is_file()

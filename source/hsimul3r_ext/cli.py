@@ -115,21 +115,16 @@ def _parser() -> argparse.ArgumentParser:
     judge = commands.add_parser(
         "judge", help="simulate converted scenes (or cases) and classify them into the paper's Types 1-4"
     )
-    judge.add_argument("sources", type=Path, nargs="+", metavar="CASE_OR_CONVERTED_DIR")
+    judge.add_argument(
+        "sources", type=Path, nargs="+", metavar="CASE_OR_CONVERTED_DIR",
+        help="folders to judge, then optional KEY=VALUE configuration overrides, e.g. judge.gravity.seconds=5.0",
+    )  # fmt: skip
     judge.add_argument("-o", "--out", type=Path, required=True, help="new report folder")
     judge.add_argument("--gravity-only", action="store_true", help="only the gravity test (Type 1)")
     judge.add_argument("--mode", choices=("kinematic", "pd", "policy"), help="how the humanoid moves (default: config)")
     judge.add_argument("--jobs", type=int, default=1, help="cases judged in parallel (several sources)")
     judge.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
-    judge.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="configuration override, e.g. --set judge.gravity.seconds=5.0 (repeatable)",
-    )
-    judge.set_defaults(run=_run_judge)
+    judge.set_defaults(run=_run_judge, trailing_overrides=True, overrides=[])
     return parser
 
 
@@ -256,6 +251,9 @@ def _run_convert(args: argparse.Namespace) -> int:
 def _run_judge(args: argparse.Namespace) -> int:
     from .stability import judge, judge_many, load_judge_config
 
+    # `judge A B key=value`: argparse hands every positional to `sources`; settings are the KEY=VALUE ones.
+    args.overrides += [str(p) for p in args.sources if "=" in p.name and not p.exists()]
+    args.sources = [p for p in args.sources if str(p) not in args.overrides]
     config = load_judge_config(args.overrides)
     if len(args.sources) == 1:
         report = judge(args.sources[0], args.out, config, mode=args.mode, gravity_only=args.gravity_only,
