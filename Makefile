@@ -38,6 +38,7 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_case_io.py
 	$(BIN)/python benchmarks/bench_convert.py
+	$(BIN)/python benchmarks/bench_judge.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .ruff_cache
