@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import trimesh
 from judge_scenes import chair_mesh, make_case
 
 from hsimul3r_ext.cli import main as hsimul3r
@@ -41,11 +40,13 @@ def test_chair_moved_away_is_type_3(tmp_path: Path) -> None:
     assert report["objects"][0]["interaction"]["contact_ratio"] < 0.1
 
 
-def test_light_obstacle_kicked_by_the_knees_is_type_2(tmp_path: Path) -> None:
-    stool = trimesh.creation.box([0.2, 0.5, 0.8], trimesh.transformations.translation_matrix([0, 0, 0.4]))
-    report = _run(tmp_path, [("stool", stool, {"mass_kg": 1.0, "position": np.array([0.02, 0.0, 0.0])})])
-    assert report["objects"][0]["gravity"]["stable"]
-    assert report["type"] == 2, report["objects"][0]
+def test_light_chair_kicked_by_the_motion_is_type_2(tmp_path: Path) -> None:
+    """A 1.5 kg chair standing where the knees swing forward: sound alone, knocked over by the person."""
+    report = _run(tmp_path, [("chair", chair_mesh(SEAT), {"mass_kg": 1.5, "position": np.array([0.25, 0.0, 0.0])})])
+    chair = report["objects"][0]
+    assert chair["gravity"]["stable"]
+    assert report["type"] == 2 and not chair["interaction"]["stable"], chair
+    assert chair["interaction"]["tilt_deg"] > 20.0 or chair["interaction"]["displacement_m"] > 0.1
 
 
 def test_policy_mode_is_not_available_yet(tmp_path: Path) -> None:
