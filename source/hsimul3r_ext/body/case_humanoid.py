@@ -13,8 +13,7 @@ from ..hsi.scene import HSIScene
 from .humanoid import HumanoidSpec, build_humanoid, rest_body
 from .humanoid_config import HumanoidConfig
 from .humanoid_motion import HumanoidMotion, smpl_to_humanoid
-from .model_files import body_models_dir
-from .models import BodyModelSource, create_body_model, locate_body_model
+from .models import BodyModelSource, create_body_model, locate_motion_body
 
 
 @dataclass
@@ -44,8 +43,7 @@ def humanoid_for_case(
     if motion is None:
         raise CaseError(scene.root or scene.name, "motion", "the case has no motion, so no humanoid to build")
     notes: list[str] = []
-    model_type = motion.model_type if body_models_dir(models_dir) is not None else "smpl"
-    source = locate_body_model(model_type, motion.gender, models_dir)
+    source = locate_motion_body(motion.model_type, motion.gender, models_dir)
     if source.is_open_model:
         notes.append("body: the shipped open SMPL-compatible model (no licensed SMPL files given)")
         if motion.gender != "neutral":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,26 +36,33 @@ def model_file(models_dir: Path, model_type: str, gender: str) -> Path:
     )  # fmt: skip
 
 
-def read_model_arrays(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a model file, with sparse regressors made dense."""
+def read_model(path: Path) -> dict[str, Any]:
+    """All arrays of a model file, read without running code; sparse matrices become dense."""
     raw = load_npz(path) if path.suffix == ".npz" else load_pickle(path)
     if not isinstance(raw, dict):
         raise CaseError(path, "model", "expected a dictionary of arrays")
-    arrays: dict[str, np.ndarray] = {}
+    return {key: value.toarray() if hasattr(value, "toarray") else value for key, value in raw.items()}
+
+
+def read_model_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The shape-space arrays of a model file (template, joint regressor, shape directions) as float64."""
+    raw = read_model(path)
     for key in _REQUIRED:
         if key not in raw:
             raise CaseError(path, key, "missing from the body model file")
-        value = raw[key]
-        arrays[key] = np.asarray(value.toarray() if hasattr(value, "toarray") else value, dtype=np.float64)
-    return arrays
+    return {key: np.asarray(raw[key], dtype=np.float64) for key in _REQUIRED}
+
+
+def shaped_vertices(arrays: dict[str, np.ndarray], betas: np.ndarray) -> np.ndarray:
+    """Rest-pose vertices v_template + shapedirs betas, in the model frame (extra betas are ignored)."""
+    shapedirs = arrays["shapedirs"]
+    count = min(len(betas), shapedirs.shape[-1])
+    return arrays["v_template"] + shapedirs[..., :count] @ np.asarray(betas[:count], dtype=np.float64)
 
 
 def rest_joints(arrays: dict[str, np.ndarray], betas: np.ndarray) -> np.ndarray:
-    """Rest-pose joint positions J(betas) = J_regressor (v_template + shapedirs betas), in the model frame."""
-    shapedirs = arrays["shapedirs"]
-    count = min(len(betas), shapedirs.shape[-1])
-    vertices = arrays["v_template"] + shapedirs[..., :count] @ np.asarray(betas[:count], dtype=np.float64)
-    return arrays["J_regressor"] @ vertices
+    """Rest-pose joint positions J(betas) = J_regressor shaped_vertices(betas), in the model frame."""
+    return arrays["J_regressor"] @ shaped_vertices(arrays, betas)
 
 
 def rest_pelvis(model_type: str, gender: str, betas: np.ndarray, models_dir: Path) -> tuple[np.ndarray, Path]:

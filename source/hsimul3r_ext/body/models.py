@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..hsi.errors import CaseError
-from ..hsi.safe_pickle import load_npz, load_pickle
-from .model_files import BODY_MODELS_ENV, body_models_dir, model_file
+from .model_files import BODY_MODELS_ENV, body_models_dir, model_file, read_model, read_model_arrays, shaped_vertices
 
 OPEN_MODEL_FILE = Path(__file__).resolve().parent / "data" / "OPEN_NEUTRAL.pkl"
 
@@ -50,14 +49,6 @@ def locate_body_model(model_type: str, gender: str, models_dir: str | Path | Non
     return BodyModelSource("smpl", "neutral", OPEN_MODEL_FILE, is_open_model=True)
 
 
-def read_model(path: Path) -> dict[str, Any]:
-    """All arrays of a model file, read without running code; sparse matrices become dense."""
-    raw = load_npz(path) if path.suffix == ".npz" else load_pickle(path)
-    if not isinstance(raw, dict):
-        raise CaseError(path, "model", "expected a dictionary of arrays")
-    return {key: value.toarray() if hasattr(value, "toarray") else value for key, value in raw.items()}
-
-
 def create_body_model(source: BodyModelSource, num_betas: int = 10, batch_size: int = 1, **kwargs: Any):
     """An `smplx` model (SMPL, SMPL-H or SMPL-X) for `source`; kwargs go to the smplx constructor."""
     import smplx
@@ -82,16 +73,16 @@ def create_body_model(source: BodyModelSource, num_betas: int = 10, batch_size: 
         )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=8)
-def _shape_space(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    arrays = read_model(path)
-    return np.asarray(arrays["v_template"], np.float64), np.asarray(arrays["shapedirs"], np.float64)
+def locate_motion_body(model_type: str, gender: str, models_dir: str | Path | None = None) -> BodyModelSource:
+    """The body a motion is posed with: licensed files of its own model type, else the open SMPL model."""
+    folder = body_models_dir(models_dir)
+    return locate_body_model(model_type if folder is not None else "smpl", gender, folder)
+
+
+_cached_arrays = functools.lru_cache(maxsize=8)(read_model_arrays)
 
 
 def stature(model_type: str, gender: str, betas: np.ndarray, models_dir: str | Path | None = None) -> float:
     """Standing height (m) of the rest body for `betas`: crown to sole along the model's up axis (Y)."""
-    source = locate_body_model(model_type if body_models_dir(models_dir) is not None else "smpl", gender, models_dir)
-    template, shapedirs = _shape_space(source.path)
-    count = min(len(betas), shapedirs.shape[-1])
-    heights = (template + shapedirs[..., :count] @ np.asarray(betas[:count], np.float64))[:, 1]
+    heights = shaped_vertices(_cached_arrays(locate_motion_body(model_type, gender, models_dir).path), betas)[:, 1]
     return float(heights.max() - heights.min())

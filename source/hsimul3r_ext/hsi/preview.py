@@ -63,11 +63,10 @@ def skeleton(motion: Motion) -> np.ndarray:
     if motion.joints is not None and motion.joint_names[:24] == SMPL_JOINT_NAMES:
         return motion.joints[:, :24]
     from ..body.kinematics import forward_kinematics
-    from ..body.model_files import body_models_dir, read_model_arrays, rest_joints
-    from ..body.models import locate_body_model
+    from ..body.model_files import read_model_arrays, rest_joints
+    from ..body.models import locate_motion_body
 
-    model_type = motion.model_type if body_models_dir() is not None else "smpl"
-    rest = rest_joints(read_model_arrays(locate_body_model(model_type, motion.gender).path), motion.betas)[:24]
+    rest = rest_joints(read_model_arrays(locate_motion_body(motion.model_type, motion.gender).path), motion.betas)[:24]
     if motion.pelvis_rest is not None:
         rest = rest - rest[0] + motion.pelvis_rest
     body_pose = np.zeros((motion.num_frames, 69))
