@@ -1,0 +1,97 @@
+"""The posed body surface of a motion: SMPL-family vertices per frame, each vertex tagged with its body part.
+
+Alignment, contact labelling and the example builder measure the human by its skin, not by its joints or
+the simulated capsules; this is the one place that poses the body model for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..hsi.motion import Motion
+from ..hsi.smpl_layout import SMPL_JOINT_NAMES
+from .models import create_body_model, locate_motion_body
+
+
+@dataclass
+class PosedSurface:
+    """Body vertices for some frames of a motion (world frame, Z-up metres)."""
+
+    frames: np.ndarray  # (F,) motion frame indices
+    vertices: np.ndarray  # (F, V, 3)
+    faces: np.ndarray  # (M, 3)
+    part: np.ndarray  # (V,) index into SMPL_JOINT_NAMES: the joint that moves the vertex most
+
+    def part_mask(self, names: Sequence[str]) -> np.ndarray:
+        """(V,) bool: vertices of the named SMPL bodies (e.g. "pelvis", "left_hand")."""
+        unknown = [n for n in names if n not in SMPL_JOINT_NAMES]
+        if unknown:
+            raise KeyError(f"not SMPL body names: {', '.join(unknown)}")
+        return np.isin(self.part, [SMPL_JOINT_NAMES.index(n) for n in names])
+
+    def at(self, keep: np.ndarray) -> PosedSurface:
+        """The same body at a subset of its frames (indices into `frames`)."""
+        return PosedSurface(self.frames[keep], self.vertices[keep], self.faces, self.part)
+
+
+def sample_frames(num_frames: int, max_frames: int) -> np.ndarray:
+    """At most `max_frames` evenly spread frame indices, first and last included."""
+    if num_frames <= max_frames:
+        return np.arange(num_frames)
+    return np.unique(np.round(np.linspace(0, num_frames - 1, max_frames)).astype(int))
+
+
+def posed_surface(
+    motion: Motion, frames: np.ndarray | None = None, models_dir: str | Path | None = None, batch: int = 64
+) -> PosedSurface:
+    """Pose the motion's body model (licensed files of its type, else the open model) at `frames`."""
+    import torch
+
+    frames = np.arange(motion.num_frames) if frames is None else np.asarray(frames, dtype=int)
+    source = locate_motion_body(motion.model_type, motion.gender, models_dir)
+    model = create_body_model(source, num_betas=len(motion.betas), batch_size=1)
+    betas = np.zeros(int(model.num_betas))
+    betas[: min(len(betas), len(motion.betas))] = motion.betas[: len(betas)]
+    width = int(model.NUM_BODY_JOINTS) * 3
+    chunks = []
+    with torch.no_grad():
+        rest = model(betas=torch.tensor(betas[None], dtype=torch.float32)).joints[0, 0].double().numpy()
+        # A body-transform import fixed its own rest pelvis: keep the pelvis where the motion put it.
+        shift = np.zeros(3) if motion.pelvis_rest is None else np.asarray(motion.pelvis_rest) - rest
+        for start in range(0, len(frames), batch):
+            index = frames[start : start + batch]
+            pose = np.zeros((len(index), width))
+            count = min(width, motion.body_pose.shape[1])
+            pose[:, :count] = motion.body_pose[index, :count]
+            out = model(
+                betas=torch.tensor(np.repeat(betas[None], len(index), 0), dtype=torch.float32),
+                global_orient=torch.tensor(motion.global_orient[index], dtype=torch.float32),
+                body_pose=torch.tensor(pose, dtype=torch.float32),
+                transl=torch.tensor(motion.transl[index], dtype=torch.float32),
+            )
+            chunks.append(out.vertices.double().numpy() + shift)
+    return PosedSurface(
+        frames=frames,
+        vertices=np.concatenate(chunks),
+        faces=np.asarray(model.faces, dtype=np.int64),
+        part=_smpl_parts(model.lbs_weights.double().numpy(), source.model_type),
+    )
+
+
+def _smpl_parts(weights: np.ndarray, model_type: str) -> np.ndarray:
+    """Dominant joint per vertex on SMPL's 24 bodies: SMPL-H/X finger joints count as the hands, face as the head."""
+    dominant = weights.argmax(axis=1)
+    if model_type == "smpl":
+        return dominant
+    first_finger = {"smplh": 22, "smplx": 25}[model_type]
+    fingers_per_hand = 15
+    part = dominant.copy()
+    part[(dominant >= 22) & (dominant < first_finger)] = SMPL_JOINT_NAMES.index("head")  # jaw, eyes
+    left = (dominant >= first_finger) & (dominant < first_finger + fingers_per_hand)
+    part[left] = SMPL_JOINT_NAMES.index("left_hand")
+    part[dominant >= first_finger + fingers_per_hand] = SMPL_JOINT_NAMES.index("right_hand")
+    return part
