@@ -152,6 +152,8 @@ def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> I
     every, force = record_every(config), 0.0
     gains = config.interaction
     body_f = np.zeros((model.body_count, 6), np.float32)
+    # Position targets follow the coordinate layout (the free root has 7 entries) or the DOF layout (6).
+    hinge_targets = root_q + 7 if model.use_coord_layout_targets else root_qd + 6
     for step in range(steps + 1):
         t, hold = step * config.sim_dt, step > steps_motion
         target = reference.at(t, hold)
@@ -162,7 +164,7 @@ def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> I
             state.joint_qd.assign(joint_qd)
         else:
             targets = control.joint_target_q.numpy()
-            targets[root_qd + 6 : root_qd + 6 + len(dof_order)] = target[2][dof_order]
+            targets[hinge_targets : hinge_targets + len(dof_order)] = target[2][dof_order]
             control.joint_target_q.assign(targets)
             wrench = _assist_wrench(state, pelvis, pelvis_com, target, gains, weight)
             body_f[pelvis] = wrench
