@@ -18,7 +18,7 @@ import trimesh
 from hsimul3r_ext.assets import ConvertConfig, convert_object
 from hsimul3r_ext.hsi import SceneObject
 
-CHAIR = Path(__file__).resolve().parents[1] / "examples" / "sit_chair" / "chair.obj"
+CHAIR = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair" / "chair.obj"
 SUBDIVISIONS = (3, 4, 5)  # 72 faces x 4^n: 4,608 / 18,432 / 73,728
 CACHED_REPEATS = 3
 

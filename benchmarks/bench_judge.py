@@ -37,7 +37,7 @@ from hsimul3r_ext.stability.metrics import ObjectTrack, StabilityVerdict, judge_
 from hsimul3r_ext.stability.scene import JudgedObject, load_converted
 from hsimul3r_ext.stability.simulation import add_object, grounded_position, make_solver, record_every
 
-CHAIR = Path(__file__).resolve().parents[1] / "examples" / "sit_chair" / "chair.obj"
+CHAIR = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair" / "chair.obj"
 GRAVITY_REPEATS = 2
 POINTS = (1_000, 10_000, 100_000)
 TORI = ((32, 16), (100, 50), (250, 100))  # (major, minor) sections: 1,024 / 10,000 / 50,000 faces

@@ -1,9 +1,13 @@
-"""Make the raw inputs in `examples/` from our own authored data (no outside assets).
+"""Make `examples/` from our own authored data only: synthetic human-scene interactions, clean and with errors.
 
-`examples/sit_chair/`: a person (the open body model at betas = 0) sits down on a chair behind them and stays seated
-(generic SMPL parameter `.npz` with reference joints and contact labels, Z-up), a four-legged chair mesh
-as a reconstruction would deliver it (placed in the world, overlapping parts, not watertight), and a
-scene point cloud sampled from the chair and the floor. Deterministic: re-running gives identical files.
+Four interactions are authored on the shipped open body model (betas = 0) around procedural furniture
+(`example_motions.py`, `example_furniture.py`): sit on a chair, sit in an armchair, lie on a sofa, lean on a
+table. Each is written as raw inputs (a generic SMPL `.npz`, one `.obj` per object placed in the world) and
+brought in with our importer (`hsimul3r_ext.hsi.ingest`) as `<name>_clean`; `<name>` is the same case with
+reconstruction-like errors injected (objects shifted and turned, the human too low or too high), recorded in
+its provenance. `sit_chair_missing_leg` has sit_chair's errors and a chair that lost a leg (it falls over:
+Type 1). `raw/sit_chair/` keeps the chair example's raw inputs, which the ingest tests and docs use.
+Deterministic: re-running gives identical files.
 
     python scripts/make_examples.py [--out examples]
 """
@@ -11,123 +15,194 @@ scene point cloud sampled from the chair and the floor. Deterministic: re-runnin
 from __future__ import annotations
 
 import argparse
+import copy
+import os
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import example_motions
 import numpy as np
 import trimesh
+from example_furniture import LEG_NAMES
+from example_motions import AuthoredExample
 from scipy.spatial.transform import Rotation
 
-from hsimul3r_ext.body.kinematics import forward_kinematics
-from hsimul3r_ext.body.model_files import read_model_arrays, rest_joints
-from hsimul3r_ext.body.models import OPEN_MODEL_FILE
-from hsimul3r_ext.hsi.smpl_layout import HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES
+from hsimul3r_ext.body.model_files import BODY_MODELS_ENV
+from hsimul3r_ext.hsi.case_io import load_case, save_case
+from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
+from hsimul3r_ext.hsi.ingest import ingest
+from hsimul3r_ext.hsi.scene import HSIScene
 
-FPS = 30.0
-SEAT_HEIGHT = 0.46
-CHAIR_CENTRE = np.array([-0.30, 0.0])  # behind the person, who faces +X
-CONTACT_BODIES = ("pelvis", "left_hip", "right_hip")
-# The shipped open body model at betas = 0: the reference joints then match the humanoid built for the case.
-REST_JOINTS = rest_joints(read_model_arrays(OPEN_MODEL_FILE), np.zeros(10))
+SCRIPT = "scripts/make_examples.py"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # numpy stamps .npz members with the current time; a fixed stamp keeps bytes equal
+MISSING_LEG = "back_left"  # behind the seat, on the backrest's side: the chair tips over backwards
 
 
-def smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
+@dataclass(frozen=True)
+class InjectedErrors:
+    """Reconstruction-like errors: each object shifted (m) and turned about its base centre (deg), the human
+    shifted (m) in every frame."""
+
+    objects: dict[str, tuple[tuple[float, float, float], float]]  # name -> (offset_m, yaw_deg)
+    human_offset_m: tuple[float, float, float]
+
+    def to_json(self) -> dict:
+        return {
+            "objects": {
+                name: {"offset_m": list(offset), "yaw_deg": yaw, "about": "object origin (base centre)"}
+                for name, (offset, yaw) in self.objects.items()
+            },
+            "human_offset_m": list(self.human_offset_m),
+        }
 
 
-def sit_down_motion(frames: int = 60) -> dict[str, np.ndarray]:
-    """Stand, lower onto the seat with hips and knees flexing to 90 degrees, stay seated."""
-    progress = smoothstep((np.arange(frames) - 12) / 30.0)
-    body_pose = np.zeros((frames, 23, 3))
-    hip = Rotation.from_euler("x", -90.0 * progress[:, None], degrees=True).as_rotvec().reshape(frames, 3)
-    knee = -hip
-    for joint in ("left_hip", "right_hip"):
-        body_pose[:, SMPL_JOINT_NAMES.index(joint) - 1] = hip
-    for joint in ("left_knee", "right_knee"):
-        body_pose[:, SMPL_JOINT_NAMES.index(joint) - 1] = knee
-    lean = Rotation.from_euler("x", 15.0 * np.sin(np.pi * progress)[:, None], degrees=True).as_rotvec()
-    body_pose[:, SMPL_JOINT_NAMES.index("spine1") - 1] = lean.reshape(frames, 3)
-    global_orient = np.repeat(HUMANOID_FROM_SMPL.as_rotvec()[None], frames, axis=0)  # upright, facing +X
-    body_pose = body_pose.reshape(frames, 69)
-
-    # Place the root so the feet stand on the floor and, seated, the hips rest on the seat.
-    zero = np.zeros((frames, 3))
-    joints, _ = forward_kinematics(REST_JOINTS, global_orient, body_pose, zero)
-    feet = joints[:, [SMPL_JOINT_NAMES.index("left_foot"), SMPL_JOINT_NAMES.index("right_foot")]]
-    standing_lift = 0.03 - feet[0, :, 2].min()
-    hips = joints[:, [SMPL_JOINT_NAMES.index("left_hip"), SMPL_JOINT_NAMES.index("right_hip")]].mean(axis=1)
-    seated_lift = SEAT_HEIGHT + 0.085 - hips[-1, 2]  # thighs (about 8 cm thick below the hip joints) rest on the seat
-    transl = np.zeros((frames, 3))
-    transl[:, 2] = (1 - progress) * standing_lift + progress * seated_lift
-    # Keep the ankles where they are while the hips move back over the seat.
-    ankles = joints[:, SMPL_JOINT_NAMES.index("left_ankle")]
-    transl[:, 0] = ankles[0, 0] - ankles[:, 0]
-    transl[:, 1] = CHAIR_CENTRE[1] - REST_JOINTS[0, 1]  # SMPL leaves the rest pelvis offset unturned
-    joints, _ = forward_kinematics(REST_JOINTS, global_orient, body_pose, transl)
-    contacts = np.repeat((progress > 0.9)[:, None], len(CONTACT_BODIES), axis=1)
-    return {
-        "fps": np.array(FPS),
-        "model_type": np.array("smpl"),
-        "gender": np.array("neutral"),
-        "up_axis": np.array("z"),
-        "betas": np.zeros(10, dtype=np.float32),
-        "global_orient": global_orient.astype(np.float32),
-        "body_pose": body_pose.astype(np.float32),
-        "transl": transl.astype(np.float32),
-        "joints": joints.astype(np.float32),
-        "joint_names": np.array(SMPL_JOINT_NAMES),
-        "contact_labels": contacts,
-        "contact_body_names": np.array(CONTACT_BODIES),
-    }
+# Objects 5-10 cm off and turned by at most 5 deg; the person 2.5-3.5 cm into the seat (3 cm too high at the
+# table). The chair goes back, so the upper back loses the backrest: alignment must close a real gap.
+ERRORS = {
+    "sit_chair": InjectedErrors({"chair": ((-0.08, 0.03, 0.0), 3.0)}, (0.0, 0.0, -0.03)),
+    "sit_armchair": InjectedErrors({"armchair": ((0.06, -0.04, 0.0), -4.0)}, (0.0, 0.0, -0.025)),
+    "lie_sofa": InjectedErrors({"sofa": ((0.06, 0.05, 0.0), 2.0)}, (0.0, 0.0, -0.035)),
+    "lean_table": InjectedErrors({"table": ((0.07, -0.04, 0.0), -3.0)}, (0.0, 0.0, 0.03)),
+}
 
 
-def chair_mesh(seat_x: float) -> trimesh.Trimesh:
-    """Seat, four legs and a backrest as overlapping boxes, placed in the world like a reconstruction."""
-    width, depth, thickness, leg = 0.46, 0.44, 0.04, 0.04
-    parts = [trimesh.creation.box([depth, width, thickness], trimesh.transformations.translation_matrix(
-        [0, 0, SEAT_HEIGHT - thickness / 2]))]  # fmt: skip
-    for sx in (-1, 1):
-        for sy in (-1, 1):
-            centre = [sx * (depth - leg) / 2, sy * (width - leg) / 2, (SEAT_HEIGHT - thickness) / 2]
-            parts.append(
-                trimesh.creation.box(
-                    [leg, leg, SEAT_HEIGHT - thickness], trimesh.transformations.translation_matrix(centre)
-                )
-            )
-    back_height = 0.42
-    parts.append(trimesh.creation.box([0.03, width, back_height], trimesh.transformations.translation_matrix(
-        [-(depth - 0.03) / 2, 0, SEAT_HEIGHT + back_height / 2])))  # fmt: skip
-    chair = trimesh.util.concatenate(parts)
-    chair.apply_translation([seat_x, CHAIR_CENTRE[1], 0.0])
-    return chair
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """A compressed .npz whose bytes depend on the arrays only."""
+    np.savez_compressed(path, **arrays)
+    restamp_npz(path)
 
 
-def scene_points(chair: trimesh.Trimesh, count: int = 4000) -> tuple[np.ndarray, np.ndarray]:
-    """Noisy surface samples of the chair plus a floor patch, coloured, as a multi-view method returns."""
+def restamp_npz(path: Path) -> None:
+    """Rewrite an .npz (a zip) with fixed member timestamps so that equal arrays give equal bytes."""
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)
+
+
+def scene_points(mesh: trimesh.Trimesh, count: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy surface samples of the object plus a floor patch around it, coloured, as a multi-view method returns."""
     rng = np.random.default_rng(7)
-    on_chair, _ = trimesh.sample.sample_surface(chair, count // 2, seed=7)
-    floor = np.column_stack(
-        [rng.uniform(-1.2, 0.8, count // 2), rng.uniform(-0.8, 0.8, count // 2), np.zeros(count // 2)]
-    )
-    points = np.vstack([on_chair, floor]) + rng.normal(0, 0.004, (count, 3))
+    on_object, _ = trimesh.sample.sample_surface(mesh, count // 2, seed=7)
+    low, high = mesh.bounds[0, :2] - 0.6, mesh.bounds[1, :2] + 0.6
+    floor = np.column_stack([rng.uniform(low, high, (count // 2, 2)), np.zeros(count // 2)])
+    points = np.vstack([on_object, floor]) + rng.normal(0, 0.004, (count, 3))
     colors = np.vstack([np.tile([150, 90, 40], (count // 2, 1)), np.tile([180, 180, 180], (count // 2, 1))])
     return points.astype(np.float32), colors.astype(np.uint8)
 
 
-def main() -> None:
+def write_raw_inputs(example: AuthoredExample, folder: Path, motion_name: str, with_points: bool) -> dict:
+    """The files a capture pipeline would hand us; returns the ingest arguments."""
+    folder.mkdir(parents=True, exist_ok=True)
+    motion = folder / f"{motion_name}.npz"
+    write_npz(motion, example.motion_arrays())
+    objects = []
+    for obj in example.objects:
+        path = folder / f"{obj.name}.obj"
+        obj.mesh.export(path)
+        objects.append(ObjectSpec(path=path, name=obj.name, category=obj.category))
+    clouds = []
+    if with_points:
+        points, colors = scene_points(trimesh.util.concatenate([obj.mesh for obj in example.objects]))
+        write_npz(folder / "scene_points.npz", {"points": points, "colors": colors})
+        clouds.append((folder / "scene_points.npz", 1.0, "z"))
+    return {"motion": motion, "objects": objects, "point_clouds": clouds}
+
+
+def record(clean_case: str | None, errors: InjectedErrors | None, notes: list[str]) -> dict:
+    """The provenance entry of this script: synthetic data, which clean case it derives from, what was injected."""
+    return {
+        "step": "make_examples",
+        "script": SCRIPT,
+        "synthetic": True,
+        "body_model": "shipped open SMPL-compatible model, betas 0",
+        "contact_labels": f"skin within {example_motions.CONTACT_DISTANCE_M} m of the object in the clean geometry",
+        "clean_case": clean_case,
+        "injected_errors": None if errors is None else errors.to_json(),
+        "notes": notes,
+    }
+
+
+def with_errors(scene: HSIScene, name: str, errors: InjectedErrors) -> HSIScene:
+    """A copy of the clean scene with the objects and the human moved as a misplaced reconstruction has them."""
+    broken = copy.deepcopy(scene)
+    broken.name = name
+    offset = np.asarray(errors.human_offset_m)
+    broken.motion.transl = broken.motion.transl + offset
+    if broken.motion.joints is not None:
+        broken.motion.joints = broken.motion.joints + offset
+    for obj_name, (object_offset, yaw_deg) in errors.objects.items():
+        obj = broken.object(obj_name)
+        obj.position = obj.position + np.asarray(object_offset)
+        obj.orientation = (
+            Rotation.from_euler("z", yaw_deg, degrees=True) * Rotation.from_quat(obj.orientation)
+        ).as_quat()
+    return broken
+
+
+def make_case(
+    example: AuthoredExample,
+    raw_folder: Path,
+    staging: Path,
+    out: Path,
+    name: str,
+    errors: InjectedErrors,
+    clean_reference: str | None = None,
+    motion_name: str = "motion",
+    with_points: bool = False,
+    notes: tuple[str, ...] = (),
+) -> None:
+    """Ingest the raw inputs; save the clean case `<name>_clean` (unless `clean_reference` names another one)
+    and `<name>` with the errors injected."""
+    inputs = write_raw_inputs(example, raw_folder, motion_name, with_points)
+    ingest(staging / name, name=name, **inputs)
+    imported = load_case(staging / name)
+    if clean_reference is None:
+        clean = copy.deepcopy(imported)
+        clean.name = f"{name}_clean"
+        clean.provenance.append(record(None, None, list(notes)))
+        save_case(clean, out / clean.name, overwrite=True)
+    broken = with_errors(imported, name, errors)
+    broken.provenance.append(record(clean_reference or f"{name}_clean", errors, list(notes)))
+    save_case(broken, out / name, overwrite=True)
+    written = [out / name] if clean_reference else [out / name, out / f"{name}_clean"]
+    for path in (path for case in written for path in sorted(case.rglob("*.npz"))):
+        restamp_npz(path)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "examples")
-    args = parser.parse_args()
-    folder = args.out / "sit_chair"
-    folder.mkdir(parents=True, exist_ok=True)
-    motion = sit_down_motion()
-    np.savez_compressed(folder / "sit_down.npz", **motion)
-    pelvis_x = float(motion["joints"][-1, 0, 0])
-    chair = chair_mesh(seat_x=pelvis_x + CHAIR_CENTRE[0] + 0.30)
-    chair.export(folder / "chair.obj")
-    points, colors = scene_points(chair)
-    np.savez_compressed(folder / "scene_points.npz", points=points, colors=colors)
-    print(f"wrote {folder}")
+    args = parser.parse_args(argv)
+    os.environ.pop(BODY_MODELS_ENV, None)  # always the shipped open body model, whatever the user has
+    start = time.perf_counter()
+    out: Path = args.out
+    with tempfile.TemporaryDirectory() as work:
+        staging = Path(work)
+        sit = example_motions.sit_chair()
+        make_case(
+            sit, out / "raw" / "sit_chair", staging, out, "sit_chair", ERRORS["sit_chair"],
+            motion_name="sit_down", with_points=True,
+        )  # fmt: skip
+        for name, author in (
+            ("sit_armchair", example_motions.sit_armchair),
+            ("lie_sofa", example_motions.lie_sofa),
+            ("lean_table", example_motions.lean_table),
+        ):
+            make_case(author(), staging / "raw" / name, staging, out, name, ERRORS[name])
+        three_legged = example_motions.sit_chair(tuple(leg for leg in LEG_NAMES if leg != MISSING_LEG))
+        make_case(
+            three_legged, staging / "raw" / "sit_chair_missing_leg", staging, out, "sit_chair_missing_leg",
+            ERRORS["sit_chair"], clean_reference="sit_chair_clean", notes=(f"the chair lost its {MISSING_LEG} leg",),
+        )  # fmt: skip
+    print(f"wrote {out} in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

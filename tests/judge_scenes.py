@@ -11,7 +11,7 @@ from scipy.spatial.transform import Rotation
 from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
 from hsimul3r_ext.hsi.ingest import ingest
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sit_chair"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 
 
 def chair_mesh(seat_height: float = 0.45, legs: tuple[str, ...] = ("fl", "fr", "bl", "br")) -> trimesh.Trimesh:

@@ -25,7 +25,7 @@ from hsimul3r_ext.cli import EXIT_BAD_INPUT, main
 from hsimul3r_ext.hsi import HSIScene, SceneObject, save_case
 from hsimul3r_ext.hsi.case_io import manifest_json
 
-CHAIR = Path(__file__).resolve().parents[1] / "examples" / "sit_chair" / "chair.obj"
+CHAIR = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair" / "chair.obj"
 MAX_SECONDS_PER_OBJECT = 60.0  # the budget on a 2-core laptop CPU
 
 

@@ -17,7 +17,7 @@ from hsimul3r_ext.assets.repair import repair_solid
 from hsimul3r_ext.assets.simplify import coarse_solid, decimated
 from hsimul3r_ext.hsi import CaseError, SceneObject
 
-CHAIR = Path(__file__).resolve().parents[1] / "examples" / "sit_chair" / "chair.obj"
+CHAIR = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair" / "chair.obj"
 
 
 def box(size: tuple[float, float, float], centre: tuple[float, float, float]) -> trimesh.Trimesh:

@@ -26,7 +26,7 @@ from hsimul3r_ext.hsi import CaseError, load_case
 from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
 from hsimul3r_ext.hsi.ingest import ingest
 
-CHAIR = Path(__file__).resolve().parents[1] / "examples" / "sit_chair" / "chair.obj"
+CHAIR = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair" / "chair.obj"
 YAW_DEG = 40.0
 DT = 1.0 / 120.0
 MAX_TILT_DEG = 1.0

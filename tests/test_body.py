@@ -26,7 +26,7 @@ from hsimul3r_ext.hsi import CaseError, load_case
 from hsimul3r_ext.hsi.ingest import ingest
 from hsimul3r_ext.hsi.smpl_layout import SMPL_JOINT_NAMES
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sit_chair"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 
 
 @pytest.fixture(autouse=True)

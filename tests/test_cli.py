@@ -1,6 +1,6 @@
 """The `hsimul3r` command, run in-process through `hsimul3r_ext.cli.main` (plus one console-script check).
 
-Good input: the shipped `examples/sit_chair` inputs ingest, validate and preview. Bad input: exit 2, one line
+Good input: the shipped `examples/raw/sit_chair` inputs ingest, validate and preview. Bad input: exit 2, one line
 on stderr naming the file and the field, and no output folder (nor hidden staging folder) left behind.
 """
 
@@ -24,7 +24,7 @@ import trimesh
 from hsimul3r_ext.cli import EXIT_BAD_INPUT, main
 from hsimul3r_ext.hsi import load_case
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "sit_chair"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 MOTION = EXAMPLES / "sit_down.npz"
 CHAIR = EXAMPLES / "chair.obj"
 CLOUD = EXAMPLES / "scene_points.npz"
@@ -102,11 +102,11 @@ def test_ingest_validate_and_info_of_the_example(capsys: pytest.CaptureFixture[s
     case = tmp_path / "sit"
     code, out, err = ingest_example(capsys, case)
     assert (code, err) == (0, "")
-    assert "motion: 60 frames at 30 fps" in out and f"case written to {case}" in out
+    assert "motion: 104 frames at 30 fps" in out and f"case written to {case}" in out
 
     manifest = json.loads((case / "hsi.json").read_text())
     assert manifest["name"] == "sit"
-    assert manifest["motion"]["num_frames"] == 60 and manifest["motion"]["model_type"] == "smpl"
+    assert manifest["motion"]["num_frames"] == 104 and manifest["motion"]["model_type"] == "smpl"
     assert [(o["name"], o["category"], o["mesh"]) for o in manifest["objects"]] == [
         ("chair", "chair", "objects/chair.obj")
     ]
@@ -123,16 +123,16 @@ def test_ingest_validate_and_info_of_the_example(capsys: pytest.CaptureFixture[s
 
     code, out, err = run(capsys, "validate", case)
     assert (code, err) == (0, "")
-    assert out.strip() == f"ok: {case} is a valid case (60 frames, 1 objects)"
+    assert out.strip() == f"ok: {case} is a valid case (104 frames, 1 objects)"
 
     png = tmp_path / "pictures" / "sit.png"
     code, out, err = run(capsys, "info", case, "--png", png)
     assert (code, err) == (0, "")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     assert "case 'sit'" in out
-    assert "motion: 60 frames at 30 fps (2.00 s), smpl neutral, 10 betas" in out
+    assert "motion: 104 frames at 30 fps (3.47 s), smpl neutral, 10 betas" in out
     assert "contact labels: pelvis" in out
-    assert "object chair: chair, 0.44 x 0.46 x 0.88 m" in out
+    assert "object chair: chair, 0.42 x 0.46 x 0.99 m" in out
     assert "point cloud scene_points_0: 4000 points" in out
     assert f"preview: {png}" in out
 
@@ -238,7 +238,7 @@ def test_smpl_npz_with_body_pose_width_66(capsys: pytest.CaptureFixture[str], in
     arrays["body_pose"] = arrays["body_pose"][:, :66]
     motion = write_npz(inputs / "narrow.npz", **arrays)
     result = run(capsys, "ingest", "--motion", motion, "--object", CHAIR, "-o", out_parent / "case")
-    assert_bad_input(result, motion, "body_pose", out_parent, "expected shape (T, 69), got (60, 66)")
+    assert_bad_input(result, motion, "body_pose", out_parent, "expected shape (T, 69), got (104, 66)")
 
 
 def test_forty_metre_object(capsys: pytest.CaptureFixture[str], inputs: Path, out_parent: Path) -> None:
@@ -249,7 +249,7 @@ def test_forty_metre_object(capsys: pytest.CaptureFixture[str], inputs: Path, ou
 
 def test_chair_in_centimetres_without_scale(capsys: pytest.CaptureFixture[str], out_parent: Path) -> None:
     result = run(capsys, "ingest", "--object", CHAIR, "scale=100", "-o", out_parent / "case")
-    assert_bad_input(result, CHAIR, "scale", out_parent, "88 m across")
+    assert_bad_input(result, CHAIR, "scale", out_parent, "98.7 m across")
 
 
 @pytest.mark.parametrize(

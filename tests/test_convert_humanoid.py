@@ -15,7 +15,7 @@ from hsimul3r_ext.cli import main
 from hsimul3r_ext.hsi import load_case
 from hsimul3r_ext.hsi.importers import MotionImportOptions, import_motion
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sit_chair"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +32,10 @@ def test_scene_holds_the_humanoid_and_plays_the_reference(converted: tuple[Path,
     _, out = converted
     stage = Usd.Stage.Open(str(out / "scene.usda"))
     assert stage.GetPrimAtPath("/World/Humanoid/pelvis").IsValid()
-    assert (stage.GetStartTimeCode(), stage.GetEndTimeCode()) == (0.0, 59.0)
+    assert (stage.GetStartTimeCode(), stage.GetEndTimeCode()) == (0.0, 103.0)
     ghost = stage.GetPrimAtPath("/World/Humanoid/Reference/pelvis")
     times = ghost.GetAttribute("xformOp:translate").GetTimeSamples()
-    assert len(times) == 60
+    assert len(times) == 104
     builder = newton.ModelBuilder()
     builder.add_usd(str(out / "scene.usda"))
     model = builder.finalize(device="cpu")

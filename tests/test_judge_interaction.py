@@ -13,8 +13,9 @@ from hsimul3r_ext.cli import main as hsimul3r
 from hsimul3r_ext.hsi.errors import CaseError
 from hsimul3r_ext.stability import judge, load_judge_config
 
-# The example's reference thighs end at z ~ 0.635 (capsule radius ~ 0.08): a seat top at 0.57 takes the weight.
-SEAT = 0.55
+# The example's seated skin rests on a 0.441 m seat (examples/raw/sit_chair/chair.obj); a seat top at 0.45 takes the
+# weight of the humanoid's pelvis and thigh capsules.
+SEAT = 0.45
 FAST = ["judge.gravity.seconds=2.0", "judge.interaction.settle_seconds=1.0"]
 
 
