@@ -45,11 +45,11 @@ def test_non_contact_term_draws_object_and_part_together() -> None:
     object_points = torch.tensor(np.random.default_rng(0).normal([0.5, 0.0, 0.0], 0.05, (50, 3)), requires_grad=True)
     skin = torch.tensor(np.random.default_rng(1).normal(0.0, 0.03, (40, 3)), requires_grad=True)
     parts = torch.zeros(40, dtype=torch.long)
-    loss = non_contact_loss(object_points, skin, parts, 1).sum()
+    loss = non_contact_loss(object_points, skin, parts, 1, region_m=1.0).sum()
     object_step, skin_step = (g.numpy() for g in torch.autograd.grad(loss, (object_points, skin)))
     assert -object_step.sum(axis=0)[0] < 0  # the object moves toward the part (-x)
     assert -skin_step.sum(axis=0)[0] > 0  # the part moves toward the object (+x)
-    two = non_contact_loss(object_points, torch.cat([skin, skin + 1.0]), torch.cat([parts, parts + 1]), 2)
+    two = non_contact_loss(object_points, torch.cat([skin, skin + 1.0]), torch.cat([parts, parts + 1]), 2, 1.0)
     assert two.shape == (2,) and two[1] > two[0]  # per part; the farther part has the larger term
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 def atomic_output_dir(out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a staging folder beside `out_dir`; it becomes `out_dir` only if the block succeeds."""
     from .hsi.errors import CaseError  # here, not at the top: hsi's own modules import this one
+
     out = Path(out_dir).absolute()
     if out.exists() and not overwrite:
         raise CaseError(out, "output folder", "already exists; choose a new folder or pass --overwrite")

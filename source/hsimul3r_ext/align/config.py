@@ -21,6 +21,7 @@ class ObjectFreedom:
 class ContactConfig:
     proximity_m: float = MISSING
     touching_m: float = MISSING
+    object_region_m: float = MISSING
 
 
 @dataclass

@@ -12,17 +12,21 @@ def ground_loss(object_lowest_z: torch.Tensor, skin_lowest_z: torch.Tensor) -> t
 
 
 def non_contact_loss(
-    object_points: torch.Tensor, part_skin: torch.Tensor, part_of: torch.Tensor, parts: int
+    object_points: torch.Tensor, part_skin: torch.Tensor, part_of: torch.Tensor, parts: int, region_m: float
 ) -> torch.Tensor:
     """For body parts meant to touch an object they do not reach: per part, the mean distance from the
     object's vertices to the closest point of the part's skin (the paper's non-contact term).
 
-    `part_skin` (P, 3) holds the skin of `parts` parts; `part_of` (P,) says which part each point is.
+    Only the object's vertices within `region_m` of its closest one count: over the whole object the
+    mean pulls the object's centre onto the part, sideways too; near the part it closes the gap.
+    `part_skin` (P, 3) holds the skin of `parts` parts, `part_of` (P,) says which part each point is.
     Returns (parts,)."""
     distance = torch.cdist(object_points, part_skin)  # (N, P)
     index = part_of.expand(len(object_points), -1)
     empty = distance.new_full((len(object_points), parts), float("inf"))
-    return empty.scatter_reduce(1, index, distance, "amin", include_self=True).mean(dim=0)
+    to_part = empty.scatter_reduce(1, index, distance, "amin", include_self=True)  # (N, parts)
+    region = (to_part <= to_part.min(dim=0).values + region_m).detach()
+    return (to_part * region).sum(dim=0) / region.sum(dim=0)
 
 
 def contact_loss(signed_distance: torch.Tensor) -> torch.Tensor:

@@ -15,9 +15,12 @@ from .config import AlignConfig
 from .losses import contact_loss, ground_loss, non_contact_loss, prior_loss
 from .problem import AlignmentProblem, ObjectGeometry
 
-NEAR_M = 0.06  # skin farther than this from an object is not queried (re-chosen every REFRESH steps)
-REFRESH = 10  # REFRESH steps move a point by at most REFRESH * learning_rate_m (4 cm at the defaults)
+NEAR_M = 0.03  # skin farther than this from an object is not queried (re-chosen every REFRESH steps)
+REFRESH = 5  # REFRESH steps move a point by at most REFRESH * learning_rate_m (2 cm at the defaults)
 LEVER_M = 0.5  # a rotation step of 1 rad moves a point this far from the origin: rotation lr = lr_m / lever
+# Adam divides by sqrt(v) + eps: with the default 1e-8 a gradient of 1e-9 (a sub-micron penetration) would
+# take a full step. Real terms have gradients of 1e-2 and more.
+ADAM_EPS = 1e-3
 MAX_OBJECT_POINTS = 200  # object samples in the non-contact term
 MAX_PART_POINTS = 48  # skin points per contact pair in the non-contact term (all of them measure the gap)
 
@@ -46,7 +49,7 @@ def optimise(problem: AlignmentProblem, config: AlignConfig, progress: bool | No
         ]
     groups = [g for g in groups if g["params"][0].requires_grad]
     steps = config.steps if groups else 0
-    optimiser = torch.optim.Adam(groups) if groups else None
+    optimiser = torch.optim.Adam(groups, eps=ADAM_EPS) if groups else None
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(1, steps)) if groups else None
     weights = asdict(config.weights)
     history: dict[str, list[float]] = {key: [] for key in ("total", *weights)}
@@ -80,6 +83,7 @@ class _Terms:
         self.objects = objects
         self.pairs = [_pair_points(problem, k) for k in range(len(objects))]
         self.touching_m = config.contact.touching_m
+        self.region_m = config.contact.object_region_m
         self.prior_scales = (
             config.prior_scale.translation_m,
             np.radians(config.prior_scale.rotation_deg),
@@ -91,7 +95,7 @@ class _Terms:
         """Choose the skin near each object again; only it is queried for penetration until the next refresh."""
         with torch.no_grad():
             world = self.flat_skin + human
-            self.near = [torch.as_tensor(np.flatnonzero(o.distance(world, NEAR_M) < NEAR_M)) for o in self.objects]
+            self.near = [torch.as_tensor(np.flatnonzero(o.distance(world, 2 * NEAR_M) < NEAR_M)) for o in self.objects]
 
     def __call__(self, human: torch.Tensor) -> dict[str, torch.Tensor]:
         zero = self.flat_skin.new_zeros(())
@@ -102,7 +106,7 @@ class _Terms:
         for obj, indices in zip(self.objects, self.near, strict=True):
             contact = contact + contact_loss(obj.signed_distance(self.flat_skin[indices] + human))
         apart = [
-            obj.part_terms(self.flat_skin, human, pairs, self.touching_m)
+            obj.part_terms(self.flat_skin, human, pairs, self.touching_m, self.region_m)
             for obj, pairs in zip(self.objects, self.pairs, strict=True)
         ]
         apart = torch.cat(apart)
@@ -175,7 +179,14 @@ class _MovingObject:
         local = ((world - self.position) @ self.matrix / self.scale).numpy()
         return float(self.scale) * self.geometry.field.query(local, max_distance / float(self.scale))[0]
 
-    def part_terms(self, skin: torch.Tensor, human: torch.Tensor, pairs: tuple[torch.Tensor, ...], touching_m: float):
+    def part_terms(
+        self,
+        skin: torch.Tensor,
+        human: torch.Tensor,
+        pairs: tuple[torch.Tensor, ...],
+        touching_m: float,
+        region_m: float,
+    ) -> torch.Tensor:
         """Non-contact term of each contact pair whose part's skin does not reach the object (gap > touching_m)."""
         indices, owners, sampled = pairs
         if not len(indices):
@@ -189,7 +200,7 @@ class _MovingObject:
             return skin.new_zeros(0)
         keep = torch.isin(owners, apart) & sampled
         owner = torch.searchsorted(apart, owners[keep])
-        return non_contact_loss(self.to_world(self.samples), skin[indices[keep]] + human, owner, len(apart))
+        return non_contact_loss(self.to_world(self.samples), skin[indices[keep]] + human, owner, len(apart), region_m)
 
     def result(self) -> tuple[ObjectGeometry, dict]:
         self.place()

@@ -51,7 +51,8 @@ def plot_losses(path: Path, name: str, losses: dict[str, list[float]]) -> Path:
     axis.set_xlabel("step")
     axis.set_ylabel("loss (weighted total, raw terms)")
     axis.set_title(f"{name}: alignment losses")
-    axis.legend()
+    if axis.lines:
+        axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)

@@ -92,9 +92,7 @@ def build_problem(
 def _object_geometry(scene: HSIScene, index: int, config: AlignConfig) -> ObjectGeometry:
     obj = scene.objects[index]
     mesh = load_mesh(Path(scene.root) / obj.mesh, f"objects[{index}].mesh")
-    samples, _ = trimesh.sample.sample_surface_even(mesh, config.object_samples, seed=index)
-    if len(samples) < config.object_samples // 2:  # even sampling rejects too much on thin parts
-        samples, _ = trimesh.sample.sample_surface(mesh, config.object_samples, seed=index)
+    samples, _ = trimesh.sample.sample_surface(mesh, config.object_samples, seed=index)
     hull = mesh.convex_hull.vertices if len(mesh.vertices) > 3 else mesh.vertices
     lowest = (Rotation.from_quat(obj.orientation).apply(hull) + obj.position)[:, 2].min()
     return ObjectGeometry(
