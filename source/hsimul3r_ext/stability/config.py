@@ -29,7 +29,6 @@ class GravityConfig:
 
 @dataclass
 class InteractionConfig:
-    mode: str = MISSING
     settle_seconds: float = MISSING
     min_contact_ratio: float = MISSING
     contact_distance_m: float = MISSING
@@ -45,6 +44,7 @@ class InteractionConfig:
 
 @dataclass
 class JudgeConfig:
+    mode: str = MISSING
     backend: str = MISSING
     sim_dt: float = MISSING
     record_hz: float = MISSING
@@ -65,8 +65,8 @@ def load_judge_config(overrides: Sequence[str] = ()) -> JudgeConfig:
     file = CONFIG_DIR / "judge" / "default.yaml"
     if config.backend not in BACKENDS:
         raise CaseError(file, "judge.backend", f"must be one of {', '.join(BACKENDS)}, got {config.backend!r}")
-    if config.interaction.mode not in MODES:
-        raise CaseError(file, "judge.interaction.mode", f"must be one of {', '.join(MODES)}")
+    if config.mode not in MODES:
+        raise CaseError(file, "judge.mode", f"must be one of {', '.join(MODES)}, got {config.mode!r}")
     if not 0.0 < config.sim_dt <= 0.02 or config.record_hz <= 0.0:
         raise CaseError(file, "judge.sim_dt", "sim_dt must be in (0, 0.02] s and record_hz positive")
     return config

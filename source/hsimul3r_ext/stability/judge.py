@@ -43,7 +43,7 @@ def judge(
     """Judge a converted folder or a case folder (converted into `out_dir/converted/` first)."""
     start = time.perf_counter()
     source, out = Path(source), Path(out_dir).absolute()
-    mode = mode or config.interaction.mode
+    mode = mode or config.mode
     if not (source / CONVERT_REPORT).is_file() and not (source / MANIFEST).is_file():
         raise CaseError(source, "path", f"neither a converted folder ({CONVERT_REPORT}) nor a case ({MANIFEST})")
     with atomic_output_dir(out, overwrite=overwrite) as stage:
