@@ -121,10 +121,30 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     judge.add_argument("-o", "--out", type=Path, required=True, help="new report folder")
     judge.add_argument("--gravity-only", action="store_true", help="only the gravity test (Type 1)")
-    judge.add_argument("--mode", choices=("kinematic", "pd", "policy"), help="how the humanoid moves (default: config)")
+    judge.add_argument(
+        "--mode", choices=("kinematic", "pd", "policy"), help="how the humanoid moves (default: judge.mode)"
+    )
     judge.add_argument("--jobs", type=int, default=1, help="cases judged in parallel (several sources)")
     judge.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
     judge.set_defaults(run=_run_judge, trailing_overrides=True, overrides=[])
+
+    run = commands.add_parser(
+        "run", help="the main job: validate, judge the input, align, convert, judge the aligned case, report"
+    )
+    run.add_argument("case", type=Path, help="case folder (hsi.json), e.g. from `hsimul3r ingest`; never modified")
+    run.add_argument("-o", "--out", type=Path, required=True, help="run folder; a re-run reuses its finished stages")
+    run.add_argument("--force", action="store_true", help="re-run every stage")
+    run.add_argument(
+        "--body-models",
+        type=Path,
+        help="folder with licensed SMPL-family files (default: $HSIMUL3R_BODY_MODELS, else the open model)",
+    )
+    run.add_argument("--gravity-only", action="store_true", help="judge with the gravity test only (Type 1)")
+    run.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE",
+        help="configuration overrides, e.g. align.steps=200 judge.mode=kinematic convert.coacd.threshold=0.08",
+    )  # fmt: skip
+    run.set_defaults(run=_run_run, trailing_overrides=True)
     return parser
 
 
@@ -267,6 +287,21 @@ def _run_judge(args: argparse.Namespace) -> int:
     for row in rows:
         print(f"{row['case']}: {'type ' + str(row['type']) if row['error'] is None else 'error: ' + row['error']}")
     print(f"summary written to {args.out / 'summary.md'}")
+    return 0
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from .pipeline import RunOptions, run_job
+    from .pipeline.report import type_label
+
+    options = RunOptions(models_dir=args.body_models, gravity_only=args.gravity_only)
+    run = run_job(args.case, args.out, args.overrides, options=options, force=args.force)
+    for when in ("before", "after"):
+        verdict = run["verdict"][when]
+        if verdict is not None:
+            kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in verdict["objects"].items())
+            print(f"{when}: {type_label(verdict['type'])} ({kinds})")
+    print(f"Report: {args.out / run['files']['report_html']}")
     return 0
 
 

@@ -1,0 +1,132 @@
+"""The jinja2 templates of the run report (kept in Python so they ship with the package like any module)."""
+
+MARKDOWN_TEMPLATE = """\
+# hsimul3r run: {{ case }}
+
+**Before: {{ headline.before }}. After alignment: {{ headline.after }}.**
+
+Input case: `{{ case_dir }}`. Overrides:
+{%- for o in overrides %} `{{ o }}`{% else %} none{% endfor %}.
+
+## Verdict (physics judge)
+
+| | before | after |
+|---|---|---|
+{% for row in verdict_rows %}
+| {{ row.label }} | {{ row.before }} | {{ row.after }} |
+{% endfor %}
+{% if alignment %}
+
+## Alignment
+
+Contact from {{ alignment.contact_source }}; {{ "%.1f" | format(alignment.seconds) }} s.
+
+| metric | before | after |
+|---|---|---|
+{% for row in alignment.rows %}
+| {{ row.label }} | {{ row.before }} | {{ row.after }} |
+{% endfor %}
+
+What moved (translation in mm, x, y, z):
+
+| | translation (mm) | rotation (deg) | scale |
+|---|---|---|---|
+{% for move in alignment.moves %}
+| {{ move.what }} | {{ move.translation }} | {{ move.rotation }} | {{ move.scale }} |
+{% endfor %}
+{% endif %}
+
+## Pictures
+
+{% for picture in pictures %}
+### {{ picture.title }}
+
+![{{ picture.title }}]({{ picture.path }})
+
+{% endfor %}
+## Files
+
+{% for link in links %}
+- [{{ link.title }}]({{ link.path }})
+{% endfor %}
+
+## Stages
+
+| stage | status | seconds | finished |
+|---|---|---|---|
+{% for stage in stages %}
+| {{ stage.name }} | {{ stage.status }} | {{ stage.seconds }} | {{ stage.finished }} |
+{% endfor %}
+"""
+
+HTML_TEMPLATE = """\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>hsimul3r run: {{ case }}</title>
+<style>
+body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 1em 0; }
+img { max-width: 100%; border: 1px solid #ddd; }
+.verdict { font-size: 1.2em; }
+</style>
+</head>
+<body>
+<h1>hsimul3r run: {{ case }}</h1>
+<p class="verdict"><strong>Before: {{ headline.before }}. After alignment: {{ headline.after }}.</strong></p>
+<p>Input case: <code>{{ case_dir }}</code>.
+Overrides:
+{%- for o in overrides %} <code>{{ o }}</code>{% else %} none{% endfor %}.</p>
+
+<h2>Verdict (physics judge)</h2>
+<table>
+<tr><th></th><th>before</th><th>after</th></tr>
+{% for row in verdict_rows %}
+<tr><td>{{ row.label }}</td><td>{{ row.before }}</td><td>{{ row.after }}</td></tr>
+{% endfor %}
+</table>
+{% if alignment %}
+
+<h2>Alignment</h2>
+<p>Contact from {{ alignment.contact_source }}; {{ "%.1f" | format(alignment.seconds) }} s.</p>
+<table>
+<tr><th>metric</th><th>before</th><th>after</th></tr>
+{% for row in alignment.rows %}
+<tr><td>{{ row.label }}</td><td>{{ row.before }}</td><td>{{ row.after }}</td></tr>
+{% endfor %}
+</table>
+<p>What moved (translation in mm, x, y, z):</p>
+<table>
+<tr><th></th><th>translation (mm)</th><th>rotation (deg)</th><th>scale</th></tr>
+{% for move in alignment.moves %}
+<tr><td>{{ move.what }}</td><td>{{ move.translation }}</td><td>{{ move.rotation }}</td><td>{{ move.scale }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+
+<h2>Pictures</h2>
+{% for picture in pictures %}
+<figure><img src="{{ picture.path }}" alt="{{ picture.title }}"><figcaption>{{ picture.title }}</figcaption></figure>
+{% endfor %}
+
+<h2>Files</h2>
+<ul>
+{% for link in links %}
+<li><a href="{{ link.path }}">{{ link.title }}</a></li>
+{% endfor %}
+</ul>
+
+<h2>Stages</h2>
+<table>
+<tr><th>stage</th><th>status</th><th>seconds</th><th>finished</th></tr>
+{% for stage in stages %}
+<tr><td>{{ stage.name }}</td><td>{{ stage.status }}</td><td>{{ stage.seconds }}</td><td>{{ stage.finished }}</td></tr>
+{% endfor %}
+</table>
+</body>
+</html>
+"""

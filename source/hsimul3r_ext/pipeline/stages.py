@@ -1,0 +1,130 @@
+"""The stages of `hsimul3r run`, in order, and the registry later passes (RL forward, DSRO reverse) join.
+
+A stage reads the input case and the folders of the stages it needs, writes its own folder and returns a
+small JSON record (kept in its `stage.json`, read by the report). The runner knows nothing else about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Command-line options that change results (so the stages that use them hash them)."""
+
+    models_dir: Path | None = None
+    gravity_only: bool = False
+
+
+@dataclass(frozen=True)
+class StageInputs:
+    case: Path  # the input case: read, never written
+    upstream: Mapping[str, Path]  # finished folder of each stage this one needs
+    options: RunOptions
+
+
+StageFunction = Callable[[StageInputs, Path, Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    reads: tuple[str, ...]  # config groups; their sections (after overrides) go into the fingerprint
+    needs: tuple[str, ...]  # upstream stages, whose fingerprints go into this one's
+    run: StageFunction  # (inputs, folder to fill, {group: section}) -> record
+    options: tuple[str, ...] = ()  # RunOptions fields the stage uses
+
+
+STAGES: dict[str, Stage] = {}
+
+
+def register(stage: Stage) -> Stage:
+    """Append a stage to the pipeline; what it needs must already be registered (the order is the run order)."""
+    missing = [name for name in stage.needs if name not in STAGES]
+    if missing or stage.name in STAGES:
+        raise ValueError(f"stage {stage.name!r}: already registered or needs unknown stages {missing}")
+    STAGES[stage.name] = stage
+    return stage
+
+
+def _validate(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    from ..hsi.case_io import load_case
+
+    scene = load_case(inputs.case)
+    motion = scene.motion
+    return {
+        "case": scene.name,
+        "frames": None if motion is None else motion.num_frames,
+        "fps": None if motion is None else motion.fps,
+        "objects": [obj.name for obj in scene.objects],
+        "contact_labels": motion is not None and motion.contact_labels is not None,
+    }
+
+
+def _convert_case(case: Path, folder: Path, config: Mapping[str, Any], options: RunOptions) -> dict[str, Any]:
+    """Objects and the case's humanoid (the same body for the input and the aligned case)."""
+    from ..assets import convert_case
+    from ..assets.humanoid_files import write_humanoid_files
+    from ..body.case_humanoid import humanoid_for_case
+
+    def build_humanoid(scene, target):
+        if scene.motion is None:
+            return None
+        return write_humanoid_files(humanoid_for_case(scene, options.models_dir, config["humanoid"]), target)
+
+    report = convert_case(
+        case, folder, config["convert"], overwrite=True, build_humanoid=build_humanoid, progress=None
+    )  # fmt: skip
+    return {
+        "scene_usd": report["scene_usd"],
+        "scene_mjcf": report["scene_mjcf"],
+        "objects": {
+            name: {"hulls": entry["collision"]["hull_count"], "mass_kg": entry["mass"]["mass_kg"]}
+            for name, entry in report["objects"].items()
+        },
+        "humanoid": report["humanoid"]["built"],
+    }
+
+
+def _convert_input(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    return _convert_case(inputs.case, folder, config, inputs.options)
+
+
+def _convert_aligned(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    return _convert_case(inputs.upstream["align"], folder, config, inputs.options)
+
+
+def _judge(converted: Path, folder: Path, config: Mapping[str, Any], options: RunOptions) -> dict[str, Any]:
+    from ..stability import judge
+    from ..stability.report import TYPE_MEANING
+
+    report = judge(converted, folder, config["judge"], gravity_only=options.gravity_only, overwrite=True)
+    record = {key: value for key, value in report.items() if key != "thresholds"}  # settings: see report.json
+    return {**record, "verdict": TYPE_MEANING[report["type"]]}
+
+
+def _judge_input(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    return _judge(inputs.upstream["convert_before"], folder, config, inputs.options)
+
+
+def _judge_aligned(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    return _judge(inputs.upstream["convert"], folder, config, inputs.options)
+
+
+def _align(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    from ..align import align_case
+
+    record = align_case(inputs.case, folder, config["align"], models_dir=inputs.options.models_dir, overwrite=True)
+    return {key: value for key, value in record.items() if key != "config"}  # the settings are in align.json
+
+
+register(Stage("validate", reads=(), needs=(), run=_validate))
+register(Stage("convert_before", ("convert", "humanoid"), ("validate",), _convert_input, options=("models_dir",)))
+register(Stage("judge_before", ("judge",), ("convert_before",), _judge_input, options=("gravity_only",)))
+register(Stage("align", ("align",), ("validate",), _align, options=("models_dir",)))
+register(Stage("convert", ("convert", "humanoid"), ("align",), _convert_aligned, options=("models_dir",)))
+register(Stage("judge", ("judge",), ("convert",), _judge_aligned, options=("gravity_only",)))
