@@ -37,7 +37,7 @@ class MeshDistance:
         self.device = device
         self._points = wp.array(np.asarray(vertices, dtype=np.float32), dtype=wp.vec3, device=device)
         self._indices = wp.array(np.asarray(faces, dtype=np.int32).reshape(-1), dtype=wp.int32, device=device)
-        self.mesh = wp.Mesh(points=self._points, indices=self._indices)
+        self.mesh = wp.Mesh(points=self._points, indices=self._indices, support_winding_number=True)
 
     def query(self, points: np.ndarray, max_distance: float = 1.0e3) -> tuple[np.ndarray, np.ndarray]:
         """(signed distance (N,), nearest surface point (N, 3)); points beyond `max_distance` get it, positive."""
