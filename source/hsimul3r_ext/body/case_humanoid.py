@@ -21,6 +21,7 @@ class CaseHumanoid:
     spec: HumanoidSpec
     motion: HumanoidMotion
     source: BodyModelSource
+    pelvis_rest: np.ndarray  # (3,) the pelvis is at transl + pelvis_rest (SMPL's meaning of transl)
     notes: list[str] = field(default_factory=list)
 
 
@@ -67,4 +68,4 @@ def humanoid_for_case(
         motion.fps,
         spec.hinge_orders,
     )
-    return CaseHumanoid(spec, humanoid_motion, source, notes)
+    return CaseHumanoid(spec, humanoid_motion, source, np.asarray(pelvis_rest, dtype=np.float64), notes)
