@@ -1,0 +1,3 @@
+"""Registered HSI task variants, one package per humanoid."""
+
+from . import smpl_humanoid  # noqa: F401

@@ -1,0 +1,1 @@
+"""Agent configurations of the SMPL-humanoid HSI tasks."""

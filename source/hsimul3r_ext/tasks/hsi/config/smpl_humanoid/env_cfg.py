@@ -1,0 +1,69 @@
+"""HSI task variants for the case's own SMPL humanoid, with the bundled examples as default data."""
+
+from dataclasses import field
+
+from isaaclab.utils import configclass
+
+from ...cases import EXAMPLES_DIR
+from ...hsi_env_cfg import HSIEnvCfg
+
+
+@configclass
+class HSITrackEnvCfg(HSIEnvCfg):
+    """Several cases at once (`env.cases=[...]`); by default the four bundled clean examples."""
+
+    cases: list[str] = field(
+        default_factory=lambda: [
+            str(EXAMPLES_DIR / name)
+            for name in ("sit_chair_clean", "lie_sofa_clean", "lean_table_clean", "sit_armchair_clean")
+        ]
+    )
+
+
+@configclass
+class HSISitEnvCfg(HSIEnvCfg):
+    """Sit down on a chair."""
+
+    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "sit_chair_clean")])
+
+
+@configclass
+class HSILieEnvCfg(HSIEnvCfg):
+    """Lie down on a sofa."""
+
+    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "lie_sofa_clean")])
+
+
+@configclass
+class HSILeanEnvCfg(HSIEnvCfg):
+    """Lean on a table."""
+
+    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "lean_table_clean")])
+
+
+@configclass
+class HSITrackEnvCfg_PLAY(HSITrackEnvCfg):
+    def __post_init__(self):
+        super().__post_init__()
+        self.play_mode()
+
+
+@configclass
+class HSISitEnvCfg_PLAY(HSISitEnvCfg):
+    def __post_init__(self):
+        super().__post_init__()
+        self.play_mode()
+
+
+@configclass
+class HSILieEnvCfg_PLAY(HSILieEnvCfg):
+    def __post_init__(self):
+        super().__post_init__()
+        self.play_mode()
+
+
+@configclass
+class HSILeanEnvCfg_PLAY(HSILeanEnvCfg):
+    def __post_init__(self):
+        super().__post_init__()
+        self.play_mode()

@@ -1,0 +1,40 @@
+"""MDP terms of the HSI tasks, next to Isaac Lab's own (imported here too, as Isaac Lab's task packages do).
+
+`__all__` lists this package's own terms.
+"""
+
+from isaaclab.envs.mdp import *  # noqa: F403
+
+from .commands import MotionCommand, MotionCommandCfg
+from .events import randomize_objects, reset_objects, reset_to_reference
+from .observations import contact_vectors_b, reference_body_pos_b, reference_contact
+from .rewards import (
+    scene_contact,
+    track_body_ang_vel_exp,
+    track_body_lin_vel_exp,
+    track_body_pos_exp,
+    track_body_rot_exp,
+    track_root_pos_exp,
+    track_root_rot_exp,
+)
+from .terminations import body_position_error, reference_finished
+
+__all__ = [
+    "MotionCommand",
+    "MotionCommandCfg",
+    "body_position_error",
+    "contact_vectors_b",
+    "randomize_objects",
+    "reference_body_pos_b",
+    "reference_contact",
+    "reference_finished",
+    "reset_objects",
+    "reset_to_reference",
+    "scene_contact",
+    "track_body_ang_vel_exp",
+    "track_body_lin_vel_exp",
+    "track_body_pos_exp",
+    "track_body_rot_exp",
+    "track_root_pos_exp",
+    "track_root_rot_exp",
+]
