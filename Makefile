@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_convert.py
 	$(BIN)/python benchmarks/bench_judge.py
 	$(BIN)/python benchmarks/bench_contact_distance.py
+	$(BIN)/python benchmarks/bench_tasks.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .ruff_cache
