@@ -7,10 +7,15 @@ Isaac Lab's unified player (RSL-RL) loads the checkpoint, writes `exported/polic
 task's deployment metadata (joint order, PD gains, default pose, action scale, observation layout;
 written by the environment as `hsi_policy.json` in the run folder) to the ONNX file's
 `metadata_props` and beside it as a JSON sidecar. Arguments pass through as in `scripts/train.py`.
+
+`--refined_case DIR` then rolls the exported `policy.pt` out on the task's first case (one environment,
+from the clip's first frame, no early termination) and writes what the humanoid did as a refined case.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -18,19 +23,59 @@ from pathlib import Path
 from isaaclab_rl.entrypoints import run_play_cli
 
 import hsimul3r_ext.tasks  # noqa: F401  (registers the HSI gym ids)
+from hsimul3r_ext.stability.scene import CONVERT_REPORT
 from hsimul3r_ext.tasks.cli_args import rsl_rl_argv
+from hsimul3r_ext.tasks.hsi.cases import parse_case_list
 from hsimul3r_ext.tasks.hsi.export import attach_policy_metadata
+from hsimul3r_ext.tasks.hsi.rollout import rollout_policy
 
 
 def main(argv: list[str] | None = None) -> int:
     start = time.time()
-    status = run_play_cli(rsl_rl_argv(sys.argv[1:] if argv is None else argv))
-    for onnx_file in Path("logs").glob("rsl_rl/*/*/exported/policy.onnx"):
-        if onnx_file.stat().st_mtime >= start:  # exported by this run
-            sidecar = attach_policy_metadata(onnx_file)
-            if sidecar is not None:
-                print(f"[INFO] Deployment metadata added to {onnx_file} and written to {sidecar}")
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--refined_case", type=Path, default=None)
+    ours, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    status = run_play_cli(rsl_rl_argv(rest))
+    exported = [f for f in Path("logs").glob("rsl_rl/*/*/exported/policy.onnx") if f.stat().st_mtime >= start]
+    for onnx_file in exported:  # exported by this run
+        sidecar = attach_policy_metadata(onnx_file)
+        if sidecar is not None:
+            print(f"[INFO] Deployment metadata added to {onnx_file} and written to {sidecar}")
+    if ours.refined_case is not None and status == 0:
+        if len(exported) != 1:
+            print(f"[ERROR] --refined_case: expected one policy exported by this run, found {len(exported)}")
+            return 1
+        task, device = _option(rest, "--task"), _option(rest, "--device") or "cpu"
+        case = _first_case(task, rest)
+        refined = rollout_policy(exported[0].with_name("policy.pt"), case, ours.refined_case, task=task, device=device)
+        print(f"[INFO] Refined case of {case} written to {refined}")
     return status
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    """The value of `name VALUE` or `name=VALUE` in the pass-through arguments."""
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _first_case(task: str, argv: list[str]) -> Path:
+    """The case folder the task plays first: `env.cases=[...]` if given, else the task's own; a converted folder
+    stands for the case it was converted from."""
+    override = next((a.split("=", 1)[1] for a in argv if a.startswith("env.cases=")), None)
+    if override is None:
+        from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+
+        first = load_cfg_from_registry(task, "env_cfg_entry_point").cases[0]
+    else:
+        first = parse_case_list(override)[0]
+    folder = Path(first).expanduser().absolute()
+    if (folder / CONVERT_REPORT).is_file():
+        return Path(json.loads((folder / CONVERT_REPORT).read_text(encoding="utf-8"))["case_dir"])
+    return folder
 
 
 if __name__ == "__main__":

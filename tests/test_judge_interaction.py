@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from judge_scenes import chair_mesh, make_case
 
 from hsimul3r_ext.cli import main as hsimul3r
-from hsimul3r_ext.hsi.errors import CaseError
 from hsimul3r_ext.stability import judge, load_judge_config
 
 # The example's seated skin rests on a 0.441 m seat (examples/raw/sit_chair/chair.obj); a seat top at 0.45 takes the
@@ -48,12 +46,6 @@ def test_light_chair_kicked_by_the_motion_is_type_2(tmp_path: Path) -> None:
     assert chair["gravity"]["stable"]
     assert report["type"] == 2 and not chair["interaction"]["stable"], chair
     assert chair["interaction"]["tilt_deg"] > 20.0 or chair["interaction"]["displacement_m"] > 0.1
-
-
-def test_policy_mode_is_not_available_yet(tmp_path: Path) -> None:
-    with pytest.raises(CaseError, match="not available yet"):
-        _run(tmp_path, [("chair", chair_mesh(SEAT), {"position": np.array([-0.38, 0.0, 0.0])})], mode="policy")
-    assert not (tmp_path / "report").exists()
 
 
 def test_pd_mode_reports_assist_effort(tmp_path: Path) -> None:

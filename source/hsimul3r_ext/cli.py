@@ -124,6 +124,10 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument(
         "--mode", choices=("kinematic", "pd", "policy"), help="how the humanoid moves (default: judge.mode)"
     )
+    judge.add_argument(
+        "--policy", type=Path,
+        help="--mode policy: the exported TorchScript policy (exported/policy.pt) rolled out on each case",
+    )  # fmt: skip
     judge.add_argument("--jobs", type=int, default=1, help="cases judged in parallel (several sources)")
     judge.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
     judge.set_defaults(run=_run_judge, trailing_overrides=True, overrides=[])
@@ -277,13 +281,13 @@ def _run_judge(args: argparse.Namespace) -> int:
     config = load_judge_config(args.overrides)
     if len(args.sources) == 1:
         report = judge(args.sources[0], args.out, config, mode=args.mode, gravity_only=args.gravity_only,
-                       overwrite=args.overwrite)  # fmt: skip
+                       overwrite=args.overwrite, policy=args.policy)  # fmt: skip
         for obj in report["objects"]:
             print(f"{obj['name']}: type {obj['type']}")
         print(f"{report['case']}: type {report['type']} ({report['seconds']:.1f} s); report in {args.out}")
         return 0
     rows = judge_many(args.sources, args.out, config, jobs=args.jobs, mode=args.mode,
-                      gravity_only=args.gravity_only, overwrite=args.overwrite)  # fmt: skip
+                      gravity_only=args.gravity_only, overwrite=args.overwrite, policy=args.policy)  # fmt: skip
     for row in rows:
         print(f"{row['case']}: {'type ' + str(row['type']) if row['error'] is None else 'error: ' + row['error']}")
     print(f"summary written to {args.out / 'summary.md'}")

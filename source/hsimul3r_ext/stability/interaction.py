@@ -112,7 +112,9 @@ class _Reference:
 def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> InteractionResult:
     """Run the motion with every object dynamic and measure objects, contacts and tracking."""
     if mode == "policy":
-        raise CaseError(scene.folder, "--mode policy", "not available yet: use kinematic or pd")
+        raise CaseError(
+            scene.folder, "--mode policy", "a policy is judged on its rollout: judge(case, mode='policy', policy=...)"
+        )
     humanoid = scene.humanoid
     if humanoid is None:
         raise CaseError(scene.folder / "convert.json", "humanoid", "the converted scene has no humanoid to run")

@@ -28,6 +28,7 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 RECORDING = "recording.usda"
 CONVERTED = "converted"
+REFINED_CASE = "refined_case"
 
 
 def judge(
@@ -39,22 +40,33 @@ def judge(
     gravity_only: bool = False,
     overwrite: bool = False,
     convert_overrides: tuple[str, ...] = (),
+    policy: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Judge a converted folder or a case folder (converted into `out_dir/converted/` first)."""
+    """Judge a converted folder or a case folder (converted into `out_dir/converted/` first).
+
+    Policy mode judges what the policy does: it plays the case in simulation (`out_dir/refined_case/`),
+    and that refined case is judged kinematically, since its motion already is the simulated one."""
     start = time.perf_counter()
     source, out = Path(source), Path(out_dir).absolute()
     mode = mode or config.mode
     if not (source / CONVERT_REPORT).is_file() and not (source / MANIFEST).is_file():
         raise CaseError(source, "path", f"neither a converted folder ({CONVERT_REPORT}) nor a case ({MANIFEST})")
+    if mode == "policy" and not gravity_only:
+        _check_policy_source(source, policy)
     with atomic_output_dir(out, overwrite=overwrite) as stage:
-        converted = source
-        if not (source / CONVERT_REPORT).is_file():
-            converted = _convert(source, stage / CONVERTED, convert_overrides)
+        refined = None
+        if mode == "policy" and not gravity_only:
+            from ..tasks.hsi.rollout import rollout_policy
+
+            refined = rollout_policy(Path(policy), source, stage / REFINED_CASE)
+        converted = source if refined is None else refined
+        if not (converted / CONVERT_REPORT).is_file():
+            converted = _convert(converted, stage / CONVERTED, convert_overrides)
         scene = load_converted(converted)
         gravity = gravity_test(scene.objects, config)
         interaction = None
         if not gravity_only:
-            interaction = interaction_test(scene, config, mode)
+            interaction = interaction_test(scene, config, "kinematic" if mode == "policy" else mode)
         plots = _plots(stage, scene.name, gravity, interaction, config)
         if interaction is not None:
             poses = {o.name: o.poses for o in interaction.objects}
@@ -94,6 +106,9 @@ def judge(
             "files": {"plots": plots, "recording": RECORDING},
             "seconds": time.perf_counter() - start,
         }
+        if refined is not None:
+            report["policy"] = str(Path(policy).absolute())
+            report["refined_case"] = REFINED_CASE
         (stage / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (stage / REPORT_MD).write_text(report_markdown(report), encoding="utf-8")
     return report
@@ -109,13 +124,14 @@ def judge_many(
     gravity_only: bool = False,
     overwrite: bool = False,
     progress: bool | None = None,
+    policy: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """Judge every source into `out_dir/<name>/` and write summary.md / summary.json (share of each type).
 
     A bad case is recorded as an error row; the others still run."""
     names = _unique_names(sources)
     with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
-        args = [(s, stage / n, config, mode, gravity_only) for s, n in zip(sources, names, strict=True)]
+        args = [(s, stage / n, config, mode, gravity_only, policy) for s, n in zip(sources, names, strict=True)]
         bar = {
             "total": len(args),
             "desc": "judging",
@@ -138,9 +154,9 @@ def judge_many(
 
 
 def _judge_row(args) -> dict[str, Any]:
-    source, out, config, mode, gravity_only = args
+    source, out, config, mode, gravity_only, policy = args
     try:
-        report = judge(source, out, config, mode=mode, gravity_only=gravity_only)
+        report = judge(source, out, config, mode=mode, gravity_only=gravity_only, policy=policy)
     except CaseError as err:
         return {"type": None, "error": str(err), "seconds": None}
     return {"type": report["type"], "error": None, "seconds": report["seconds"]}
@@ -155,6 +171,14 @@ def _unique_names(sources: list[Path]) -> list[str]:
             name, index = f"{base}_{index}", index + 1
         names.append(name)
     return names
+
+
+def _check_policy_source(source: Path, policy: str | Path | None) -> None:
+    """Policy mode rolls the policy out on the case itself, so it needs the case folder and the policy file."""
+    if policy is None or not Path(policy).is_file():
+        raise CaseError(policy or source, "--policy", "policy mode needs --policy POLICY.pt (the exported TorchScript)")
+    if (source / CONVERT_REPORT).is_file() or not (source / MANIFEST).is_file():
+        raise CaseError(source, "--mode policy", f"policy mode needs a case folder ({MANIFEST}), not a converted one")
 
 
 def _convert(case: Path, out: Path, overrides: tuple[str, ...]) -> Path:

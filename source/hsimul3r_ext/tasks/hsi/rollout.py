@@ -1,0 +1,160 @@
+"""The forward pass's output: play a trained tracking policy on one case and write what it did as a refined case.
+
+One environment of an HSI task plays the case from its reference's first frame for the whole clip (no
+randomisation, no early termination); the humanoid's root pose, hinge angles and body positions per
+control step and the objects' final poses become the refined case (`write_simulated_case`). The
+rollout runs in a child process: Isaac Lab keeps one simulation context per process, so a judge or a
+player that already simulated (or will again) stays unaffected.
+
+    python -m hsimul3r_ext.tasks.hsi.rollout POLICY.pt CASE_DIR OUT_DIR [--task HSI-Track-Play] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ...hsi.case_io import MANIFEST
+from ...hsi.errors import CaseError
+
+DEFAULT_TASK = "HSI-Track-Play"
+"""Any HSI task works: its `cases` are replaced by the rolled-out case; the -Play variants turn randomisation off."""
+
+SETTLE_MARGIN_S = 10.0
+"""The episode limit lies this far past the clip, so the time-out never ends a rollout."""
+
+
+def rollout_policy(
+    policy_file: Path,
+    case_dir: Path,
+    out_dir: Path,
+    *,
+    task: str = DEFAULT_TASK,
+    device: str = "cpu",
+    overwrite: bool = False,
+) -> Path:
+    """Roll the TorchScript policy `policy_file` out on the case in `case_dir`; returns the refined case folder."""
+    policy_file, case_dir, out_dir = Path(policy_file).absolute(), Path(case_dir).absolute(), Path(out_dir).absolute()
+    if not policy_file.is_file():
+        raise CaseError(policy_file, "--policy", "no such file: pass the TorchScript policy (exported/policy.pt)")
+    if not (case_dir / MANIFEST).is_file():
+        raise CaseError(case_dir, "path", f"not a case folder ({MANIFEST}): a policy rollout needs the case")
+    command = [sys.executable, "-m", __name__, str(policy_file), str(case_dir), str(out_dir), "--task", task]
+    command += ["--device", device] + (["--overwrite"] if overwrite else [])
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        output = result.stdout[-3000:] + result.stderr[-3000:]
+        raise RuntimeError(f"policy rollout failed ({' '.join(command)}):\n{output}")
+    return out_dir
+
+
+def _rollout(policy_file: Path, case_dir: Path, out_dir: Path, task: str, device: str, overwrite: bool) -> Path:
+    """The rollout itself, in this process (the child of :func:`rollout_policy`)."""
+    import gymnasium as gym
+    import torch
+    from isaaclab_tasks.utils.hydra import resolve_presets
+    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+
+    import hsimul3r_ext.tasks  # noqa: F401  (registers the HSI gym ids)
+
+    from ...body.case_humanoid import humanoid_for_case
+    from ...body.humanoid_motion import HumanoidMotion
+    from ...body.simulated_case import simulated_motion, write_simulated_case
+    from ...hsi.case_io import load_case
+    from ...hsi.smpl_layout import SMPL_JOINT_NAMES
+
+    scene = load_case(case_dir)
+    if scene.motion is None:
+        raise CaseError(case_dir, "motion", "the case has no motion: there is nothing for the policy to track")
+    humanoid = humanoid_for_case(scene)
+    cfg = resolve_presets(load_cfg_from_registry(task, "env_cfg_entry_point"))
+    cfg.cases = [str(case_dir)]
+    cfg.scene.num_envs = 1
+    cfg.sim.device = device
+    cfg.commands.motion.sampling = "start"
+    cfg.events.object_mass = None
+    cfg.events.object_friction = None
+    cfg.observations.policy.enable_corruption = False
+    cfg.terminations.body_position_error = None
+    cfg.terminations.reference_finished = None
+    cfg.episode_length_s = (scene.motion.num_frames - 1) / scene.motion.fps + SETTLE_MARGIN_S
+    policy = torch.jit.load(str(policy_file), map_location=device).eval()
+
+    env = gym.make(task, cfg=cfg)
+    try:
+        base = env.unwrapped
+        robot, command = base.scene["robot"], base.command_manager.get_term("motion")
+        origin = base.scene.env_origins[0]
+        root = command.motion.root_index
+        dof_order = _dof_order(base.layout.motion_files[0], robot.joint_names, humanoid.spec.dof_names)
+        body_order = [robot.body_names.index(n) for n in SMPL_JOINT_NAMES]
+        steps = round(float(command.motion.duration[0]) / base.step_dt)
+        root_pos, root_quat, dof_pos, body_pos = [], [], [], []
+
+        def record() -> None:
+            bodies = robot.data.body_pos_w.torch[0] - origin
+            root_pos.append(bodies[root].tolist())
+            root_quat.append(robot.data.body_quat_w.torch[0, root].tolist())
+            dof_pos.append(robot.data.joint_pos.torch[0, dof_order].tolist())
+            body_pos.append(bodies[body_order].tolist())
+
+        obs, _ = env.reset()
+        record()
+        with torch.inference_mode():
+            for _ in range(steps):
+                obs, _, terminated, truncated, _ = env.step(policy(obs["policy"]))
+                if bool(terminated.any() or truncated.any()):
+                    raise RuntimeError("the rollout's episode ended before the clip did")
+                record()
+        finals = {}
+        for obj in base.layout.objects:
+            if not obj.static:
+                data = base.scene[obj.asset_name].data
+                finals[obj.name] = (
+                    (data.root_pos_w.torch[0] - origin).cpu().numpy(),
+                    data.root_quat_w.torch[0].cpu().numpy(),
+                )
+        fps = 1.0 / base.step_dt
+    finally:
+        env.close()
+    simulated = HumanoidMotion(fps, np.array(root_pos), np.array(root_quat), np.array(dof_pos))
+    motion = simulated_motion(
+        scene.motion, simulated, humanoid.spec.hinge_orders, humanoid.pelvis_rest, np.array(body_pos)
+    )
+    note = {"step": "forward", "policy": str(policy_file), "task": task, "steps": steps, "fps": fps}
+    return write_simulated_case(case_dir, out_dir, motion, finals, note, overwrite=overwrite)
+
+
+def _dof_order(motion_file: Path, sim_names: list[str], spec_names: list[str]) -> list[int]:
+    """Simulator DOF index of each humanoid DOF (`left_hip_x` <- `left_hip_0_y:1`), matched by name via the
+    converted motion, which names its columns like the humanoid and maps them to the simulator's names."""
+    from .motion_library import motion_dof_names
+
+    with np.load(motion_file) as data:
+        columns = motion_dof_names(data, motion_file)
+        column_names = [str(n) for n in data["joint_names"]]
+    sim_of = {column_names[column]: sim_names.index(name) for name, column in columns.items()}
+    return [sim_of[name] for name in spec_names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("policy", type=Path, help="TorchScript policy (exported/policy.pt)")
+    parser.add_argument("case", type=Path, help="case folder (hsi.json)")
+    parser.add_argument("out", type=Path, help="new folder for the refined case")
+    parser.add_argument("--task", default=DEFAULT_TASK)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--overwrite", action="store_true")
+    args = parser.parse_args(argv)
+    out = _rollout(args.policy.absolute(), args.case.absolute(), args.out, args.task, args.device, args.overwrite)
+    print(json.dumps({"refined_case": str(out)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The forward pass's rollout: a trained policy played on a case becomes a refined case, and the judge's policy mode.
+
+A 2-iteration HSI-Sit training (2 envs, CPU) gives the checkpoint; `scripts/play.py --refined_case` exports
+the TorchScript policy and rolls it out; the judge's policy mode rolls it out again and judges the result.
+Runtime: ~2.5 min on 2 CPU cores (training ~25 s, play + rollout ~60 s, judge ~50 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hsimul3r_ext.hsi.case_io import load_case
+from hsimul3r_ext.hsi.errors import CaseError
+from hsimul3r_ext.hsi.preview import skeleton
+from hsimul3r_ext.stability.config import load_judge_config
+from hsimul3r_ext.stability.judge import judge
+from hsimul3r_ext.tasks.hsi.cases import EXAMPLES_DIR
+from hsimul3r_ext.tasks.hsi.rollout import rollout_policy
+
+REPO = Path(__file__).resolve().parents[1]
+CASE = EXAMPLES_DIR / "sit_chair_clean"
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working directory whose conversion cache the child processes share."""
+    folder = tmp_path_factory.mktemp("rollout")
+    saved = os.environ.get("HSIMUL3R_CACHE_DIR")
+    os.environ["HSIMUL3R_CACHE_DIR"] = str(folder / "cache")
+    yield folder
+    if saved is None:
+        os.environ.pop("HSIMUL3R_CACHE_DIR")
+    else:
+        os.environ["HSIMUL3R_CACHE_DIR"] = saved
+
+
+@pytest.fixture(scope="module")
+def trained_run(work: Path) -> Path:
+    command = [
+        sys.executable, str(REPO / "scripts" / "train.py"), "--task", "HSI-Sit", "--device", "cpu",
+        "--num_envs", "2", "--max_iterations", "2", f"env.cases=[{CASE}]",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (run,) = (work / "logs" / "rsl_rl" / "hsi_sit").iterdir()
+    return run
+
+
+@pytest.fixture(scope="module")
+def played(work: Path, trained_run: Path) -> tuple[Path, Path]:
+    """Play (stopped with Ctrl+C once the policy is exported) with `--refined_case`: (policy.pt, refined case)."""
+    refined = work / "play_refined"
+    command = [
+        sys.executable, str(REPO / "scripts" / "play.py"), "--task", "HSI-Sit-Play", "--device", "cpu",
+        "--num_envs", "1", "--checkpoint", str(trained_run / "model_1.pt"), "--refined_case", str(refined),
+        f"env.cases=[{CASE}]",
+    ]  # fmt: skip
+    exported = trained_run / "exported"
+    play = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while not (exported / "policy.onnx").is_file() and play.poll() is None and time.monotonic() < deadline:
+            time.sleep(1.0)
+        time.sleep(2.0)  # playback is running: stop it like a user does, then the rollout runs
+        play.send_signal(signal.SIGINT)
+        output, _ = play.communicate(timeout=300)
+    finally:
+        if play.poll() is None:
+            os.kill(play.pid, signal.SIGKILL)
+    assert play.returncode == 0, output.decode()[-3000:]
+    return exported / "policy.pt", refined
+
+
+@pytest.mark.slow
+def test_play_rolls_the_exported_policy_out_into_a_refined_case(played: tuple[Path, Path]) -> None:
+    policy, refined = played
+    case, reference = load_case(refined), load_case(CASE)
+    assert abs(case.motion.num_frames - reference.motion.num_frames) <= 1
+    assert case.motion.joints.shape == (case.motion.num_frames, 24, 3)
+    note = case.provenance[-1]
+    assert note["step"] == "forward" and note["policy"] == str(policy) and note["task"] == "HSI-Sit-Play"
+    start = skeleton(case.motion)[0] - skeleton(reference.motion)[0]
+    assert float(abs(start).max()) < 0.01  # the rollout starts at the reference's first frame
+    assert [o.name for o in case.objects] == [o.name for o in reference.objects]
+
+
+@pytest.mark.slow
+def test_judge_policy_mode_judges_the_rollout(work: Path, played: tuple[Path, Path]) -> None:
+    policy, _ = played
+    out = work / "judged"
+    command = [
+        sys.executable, "-m", "hsimul3r_ext.cli", "judge", str(CASE), "--mode", "policy", "--policy", str(policy),
+        "-o", str(out), "judge.gravity.seconds=2.0",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["mode"] == "policy" and report["policy"] == str(policy)
+    assert report["refined_case"] == "refined_case" and report["type"] in (1, 2, 3, 4)
+    refined = load_case(out / "refined_case")
+    assert abs(refined.motion.num_frames - load_case(CASE).motion.num_frames) <= 1
+
+
+def test_policy_mode_needs_a_policy_file_and_a_case_folder(tmp_path: Path) -> None:
+    config = load_judge_config()
+    with pytest.raises(CaseError, match="--policy"):
+        judge(CASE, tmp_path / "a", config, mode="policy")
+    with pytest.raises(CaseError, match="--policy"):
+        judge(CASE, tmp_path / "b", config, mode="policy", policy=tmp_path / "missing.pt")
+    converted = tmp_path / "converted"
+    converted.mkdir()
+    (converted / "convert.json").write_text("{}")
+    (tmp_path / "policy.pt").write_bytes(b"")
+    with pytest.raises(CaseError, match="case folder"):
+        judge(converted, tmp_path / "c", config, mode="policy", policy=tmp_path / "policy.pt")
+    with pytest.raises(CaseError, match="not a case folder"):
+        rollout_policy(tmp_path / "policy.pt", converted, tmp_path / "d")
+    assert not any((tmp_path / name).exists() for name in "abcd")
