@@ -76,7 +76,7 @@ def policy_metadata(env: HSIEnv) -> dict[str, Any]:
         "joint_damping": data.joint_damping.torch[0, ids].tolist(),
         "effort_limit": data.joint_effort_limits.torch[0, ids].tolist(),
         "action_scale": action.scale,
-        "action_offset": "default_joint_pos" if action.use_default_offset else action.offset,
+        "action_offset": _action_offset(action),
         "control_dt": env.step_dt,
         "physics_dt": env.physics_dt,
         "observation": {
@@ -87,3 +87,12 @@ def policy_metadata(env: HSIEnv) -> dict[str, Any]:
             for group in obs.active_terms
         },
     }
+
+
+def _action_offset(action) -> Any:
+    """What the scaled action is added to: the reference joint positions, the default pose or constants."""
+    from .mdp.actions import ReferenceJointPositionActionCfg
+
+    if isinstance(action, ReferenceJointPositionActionCfg):
+        return "reference_joint_pos"  # the motion's joint positions at the current time, in joint_names order
+    return "default_joint_pos" if action.use_default_offset else action.offset

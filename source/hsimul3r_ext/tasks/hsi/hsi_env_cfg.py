@@ -87,10 +87,10 @@ class CommandsCfg:
 
 @configclass
 class ActionsCfg:
-    """PD joint position targets: default pose + action x scale (reference-free, as BeyondMimic)."""
+    """PD joint position targets: the reference joint positions now + action x scale (`mdp/actions.py`)."""
 
-    joint_pos = mdp.JointPositionActionCfg(
-        asset_name="robot", joint_names=[".*"], scale=0.5, use_default_offset=True, preserve_order=True
+    joint_pos = mdp.ReferenceJointPositionActionCfg(
+        asset_name="robot", joint_names=[".*"], scale=0.5, command_name="motion", preserve_order=True
     )
 
 

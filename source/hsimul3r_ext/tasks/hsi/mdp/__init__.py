@@ -5,6 +5,7 @@
 
 from isaaclab.envs.mdp import *  # noqa: F403
 
+from .actions import ReferenceJointPositionAction, ReferenceJointPositionActionCfg
 from .commands import MotionCommand, MotionCommandCfg
 from .events import randomize_objects, reset_objects, reset_to_reference
 from .observations import contact_vectors_b, reference_body_pos_b, reference_contact
@@ -22,6 +23,8 @@ from .terminations import body_position_error, reference_finished
 __all__ = [
     "MotionCommand",
     "MotionCommandCfg",
+    "ReferenceJointPositionAction",
+    "ReferenceJointPositionActionCfg",
     "body_position_error",
     "contact_vectors_b",
     "randomize_objects",
