@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hsi_training import train_hsi_sit
 
 from hsimul3r_ext.hsi.case_io import load_case
 from hsimul3r_ext.hsi.errors import CaseError
@@ -44,14 +45,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained_run(work: Path) -> Path:
-    command = [
-        sys.executable, str(REPO / "scripts" / "train.py"), "--task", "HSI-Sit", "--device", "cpu",
-        "--num_envs", "2", "--max_iterations", "2", f"env.cases=[{CASE}]",
-    ]  # fmt: skip
-    result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    (run,) = (work / "logs" / "rsl_rl" / "hsi_sit").iterdir()
-    return run
+    return train_hsi_sit(work, CASE, num_envs=2)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hsi_training import train_hsi_sit
 
 from hsimul3r_ext.tasks.cli_args import rsl_rl_argv
 from hsimul3r_ext.tasks.hsi.cases import EXAMPLES_DIR, converted_folder, parse_case_list
@@ -202,15 +203,7 @@ def test_adaptive_sampling_draws_failing_phases_and_the_ones_before(sit_env) -> 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory: pytest.TempPathFactory, sit_case: Path) -> Path:
-    work = tmp_path_factory.mktemp("train")
-    command = [
-        sys.executable, str(REPO / "scripts" / "train.py"), "--task", "HSI-Sit", "--device", "cpu",
-        "--num_envs", "4", "--max_iterations", "2", f"env.cases=[{sit_case}]",
-    ]  # fmt: skip
-    result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    (run,) = (work / "logs" / "rsl_rl" / "hsi_sit").iterdir()
-    return run
+    return train_hsi_sit(tmp_path_factory.mktemp("train"), sit_case, num_envs=4)
 
 
 def test_two_training_iterations_on_cpu_write_a_checkpoint(trained_run: Path) -> None:
