@@ -148,5 +148,7 @@ def test_yaml_defaults_equal_the_schema_and_bad_values_name_their_key() -> None:
     assert load_convert_config(["convert.coacd.threshold=0.1"]).coacd.threshold == 0.1
     with pytest.raises(CaseError, match=r"convert\.coacd\.threshold: must be positive"):
         load_convert_config(["convert.coacd.threshold=-1"])
-    with pytest.raises(CaseError, match="overrides"):
+    with pytest.raises(
+        CaseError, match=r"convert\.coacd\.treshold: no such setting \(did you mean convert\.coacd\.threshold\?\)"
+    ):
         load_convert_config(["convert.coacd.treshold=0.1"])

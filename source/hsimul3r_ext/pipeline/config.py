@@ -7,12 +7,8 @@ a second, not after the minutes of work that precede the stage reading it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from typing import Any
-
-from ..hsi.errors import CaseError
-from ..settings import CONFIG_DIR, ROOT_CONFIG
 
 
 def _align(overrides: Sequence[str]) -> Any:
@@ -46,38 +42,6 @@ SECTION_LOADERS: dict[str, Callable[[Sequence[str]], Any]] = {
     "humanoid": _humanoid,
     "judge": _judge,
 }
-_ABSENT = object()
-
-
-def check_overrides(overrides: Sequence[str]) -> None:
-    """Name the file and the setting of a mistyped override (Hydra only says it could not override)."""
-    from omegaconf import OmegaConf
-
-    from ..settings import compose
-
-    base = compose()
-    for token in overrides:
-        key, sep, _ = token.partition("=")
-        if not sep or not key:
-            raise CaseError(CONFIG_DIR / f"{ROOT_CONFIG}.yaml", token, "expected KEY=VALUE, e.g. align.steps=200")
-        if key[0] in "+~":  # Hydra's add / delete syntax: Hydra checks those itself
-            continue
-        group = key.split(".")[0]
-        if group not in base:
-            raise CaseError(
-                CONFIG_DIR / f"{ROOT_CONFIG}.yaml", key, f"no such section; sections: {', '.join(base.keys())}"
-            )
-        if OmegaConf.select(base, key, default=_ABSENT) is _ABSENT:
-            leaves = _leaf_keys(OmegaConf.to_container(base[group]), group)
-            close = difflib.get_close_matches(key, leaves, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise CaseError(CONFIG_DIR / group / "default.yaml", key, f"no such setting{hint}")
-
-
-def _leaf_keys(node: Any, prefix: str) -> list[str]:
-    if not isinstance(node, dict):
-        return [prefix]
-    return [leaf for key, value in node.items() for leaf in _leaf_keys(value, f"{prefix}.{key}")]
 
 
 def composed_sections(groups: Sequence[str], overrides: Sequence[str]) -> dict[str, Any]:
@@ -86,7 +50,6 @@ def composed_sections(groups: Sequence[str], overrides: Sequence[str]) -> dict[s
 
     from ..settings import compose
 
-    check_overrides(overrides)
     composed = compose(overrides)
     return {group: OmegaConf.to_container(composed[group], resolve=True) for group in groups}
 
