@@ -100,11 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("case", type=Path)
     convert.add_argument("-o", "--out", type=Path, required=True, help="new folder for the converted scene")
     convert.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
-    convert.add_argument(
-        "--body-models",
-        type=Path,
-        help="folder with licensed SMPL-family files (default: $HSIMUL3R_BODY_MODELS, else the open model)",
-    )
+    _add_body_models(convert)
     convert.add_argument("--no-humanoid", action="store_true", help="objects only, even when the case has a motion")
     convert.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE",
@@ -138,11 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("case", type=Path, help="case folder (hsi.json), e.g. from `hsimul3r ingest`; never modified")
     run.add_argument("-o", "--out", type=Path, required=True, help="run folder; a re-run reuses its finished stages")
     run.add_argument("--force", action="store_true", help="re-run every stage")
-    run.add_argument(
-        "--body-models",
-        type=Path,
-        help="folder with licensed SMPL-family files (default: $HSIMUL3R_BODY_MODELS, else the open model)",
-    )
+    _add_body_models(run)
     run.add_argument("--gravity-only", action="store_true", help="judge with the gravity test only (Type 1)")
     run.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE",
@@ -150,6 +142,14 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     run.set_defaults(run=_run_run, trailing_overrides=True)
     return parser
+
+
+def _add_body_models(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--body-models",
+        type=Path,
+        help="folder with licensed SMPL-family files (default: $HSIMUL3R_BODY_MODELS, else the open model)",
+    )
 
 
 def _floats(text: str, count: int, file: str, field: str) -> np.ndarray:

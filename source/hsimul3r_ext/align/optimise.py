@@ -171,13 +171,16 @@ class _MovingObject:
     def lowest_z(self) -> torch.Tensor:
         return self.to_world(self.hull)[:, 2].min()
 
+    def to_local(self, world: torch.Tensor) -> torch.Tensor:
+        return (world - self.position) @ self.matrix / self.scale
+
     def signed_distance(self, world: torch.Tensor) -> torch.Tensor:
-        local = (world - self.position) @ self.matrix / self.scale
-        return self.scale * signed_distance(self.geometry.field, local)
+        return self.scale * signed_distance(self.geometry.field, self.to_local(world))
 
     def distance(self, world: torch.Tensor, max_distance: float) -> np.ndarray:
-        local = ((world - self.position) @ self.matrix / self.scale).numpy()
-        return float(self.scale) * self.geometry.field.query(local, max_distance / float(self.scale))[0]
+        """Signed distance without gradients (for choosing points), in metres."""
+        scale = float(self.scale)
+        return scale * self.geometry.field.query(self.to_local(world).numpy(), max_distance / scale)[0]
 
     def part_terms(
         self,

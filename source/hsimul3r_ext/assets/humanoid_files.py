@@ -18,6 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from ..body.case_humanoid import CaseHumanoid, humanoid_config, humanoid_for_case
 from ..body.humanoid import HumanoidSpec
+from ..body.humanoid_config import HumanoidConfig
 from ..body.humanoid_motion import humanoid_forward_kinematics
 from ..hsi.scene import HSIScene
 from ..hsi.smpl_layout import SMPL_JOINT_NAMES
@@ -48,10 +49,12 @@ def write_humanoid_files(humanoid: CaseHumanoid, folder: Path) -> SceneHumanoid:
 
 
 def humanoid_builder(
-    models_dir: str | Path | None = None, overrides: Sequence[str] = ()
+    models_dir: str | Path | None = None, overrides: Sequence[str] = (), config: HumanoidConfig | None = None
 ) -> Callable[[HSIScene, Path], SceneHumanoid | None]:
-    """The `build_humanoid` hook of `convert_case`: the case's humanoid when it has a motion."""
-    config = humanoid_config(overrides)
+    """The `build_humanoid` hook of `convert_case`: the case's humanoid when it has a motion.
+
+    `config` (already loaded) wins over `overrides` (applied to `config/humanoid`)."""
+    config = config or humanoid_config(overrides)
 
     def build(scene: HSIScene, folder: Path) -> SceneHumanoid | None:
         if scene.motion is None:

@@ -68,17 +68,10 @@ def _validate(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> d
 def _convert_case(case: Path, folder: Path, config: Mapping[str, Any], options: RunOptions) -> dict[str, Any]:
     """Objects and the case's humanoid (the same body for the input and the aligned case)."""
     from ..assets import convert_case
-    from ..assets.humanoid_files import write_humanoid_files
-    from ..body.case_humanoid import humanoid_for_case
+    from ..assets.humanoid_files import humanoid_builder
 
-    def build_humanoid(scene, target):
-        if scene.motion is None:
-            return None
-        return write_humanoid_files(humanoid_for_case(scene, options.models_dir, config["humanoid"]), target)
-
-    report = convert_case(
-        case, folder, config["convert"], overwrite=True, build_humanoid=build_humanoid, progress=None
-    )  # fmt: skip
+    build_humanoid = humanoid_builder(options.models_dir, config=config["humanoid"])
+    report = convert_case(case, folder, config["convert"], overwrite=True, build_humanoid=build_humanoid, progress=None)
     return {
         "scene_usd": report["scene_usd"],
         "scene_mjcf": report["scene_mjcf"],

@@ -51,11 +51,12 @@ def judge(
     mode = mode or config.mode
     if not (source / CONVERT_REPORT).is_file() and not (source / MANIFEST).is_file():
         raise CaseError(source, "path", f"neither a converted folder ({CONVERT_REPORT}) nor a case ({MANIFEST})")
-    if mode == "policy" and not gravity_only:
+    rolls_out = mode == "policy" and not gravity_only
+    if rolls_out:
         _check_policy_source(source, policy)
     with atomic_output_dir(out, overwrite=overwrite) as stage:
         refined = None
-        if mode == "policy" and not gravity_only:
+        if rolls_out:
             from ..tasks.hsi.rollout import rollout_policy
 
             refined = rollout_policy(Path(policy), source, stage / REFINED_CASE)
@@ -183,13 +184,9 @@ def _check_policy_source(source: Path, policy: str | Path | None) -> None:
 
 def _convert(case: Path, out: Path, overrides: tuple[str, ...]) -> Path:
     from ..assets import convert_case, load_convert_config
-    from ..assets.humanoid_files import write_humanoid_files
-    from ..body.case_humanoid import humanoid_for_case
+    from ..assets.humanoid_files import humanoid_builder
 
-    def build_humanoid(scene, folder):
-        return None if scene.motion is None else write_humanoid_files(humanoid_for_case(scene), folder)
-
-    convert_case(case, out, load_convert_config(list(overrides)), build_humanoid=build_humanoid)
+    convert_case(case, out, load_convert_config(list(overrides)), build_humanoid=humanoid_builder())
     return out
 
 
