@@ -9,7 +9,8 @@ written by the environment as `hsi_policy.json` in the run folder) to the ONNX f
 `metadata_props` and beside it as a JSON sidecar. Arguments pass through as in `scripts/train.py`.
 
 `--refined_case DIR` then rolls the exported `policy.pt` out on the task's first case (one environment,
-from the clip's first frame, no early termination) and writes what the humanoid did as a refined case.
+from the clip's first frame, no early termination, the same Hydra overrides) and writes what the humanoid
+did as a refined case. To export without playing: `python -m hsimul3r_ext.tasks.hsi.export CHECKPOINT OUT`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         task, device = _option(rest, "--task"), _option(rest, "--device") or "cpu"
         case = _first_case(task, rest)
-        refined = rollout_policy(exported[0].with_name("policy.pt"), case, ours.refined_case, task=task, device=device)
+        overrides = [a for a in rest if "=" in a and not a.startswith("-")]  # Hydra overrides and presets
+        policy = exported[0].with_name("policy.pt")
+        refined = rollout_policy(policy, case, ours.refined_case, task=task, device=device, overrides=overrides)
         print(f"[INFO] Refined case of {case} written to {refined}")
     return status
 

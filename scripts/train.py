@@ -1,28 +1,14 @@
-"""Train an HSI task with RSL-RL: Isaac Lab's unified trainer, with this extension's tasks registered.
+"""Train an HSI task with RSL-RL (Isaac Lab's unified trainer with this extension's tasks registered).
 
     python scripts/train.py --task HSI-Sit --device cpu --num_envs 64
     python scripts/train.py --task HSI-Track --device cpu env.cases=[examples/sit_chair_clean,examples/lie_sofa_clean]
 
-Every argument, preset (`physics=newton_mjwarp`) and Hydra override (`env.*`, `agent.*`) passes through
-unchanged; `isaaclab train --rl_library rsl_rl --task HSI-Sit ...` is the same run. Two conveniences:
-the library defaults to rsl_rl, and with `--device` but no `agent.device=...` the agent runs on the
-simulation's device (RSL-RL's own default is cuda:0, which a CPU-only machine does not have).
-Checkpoints land in `logs/rsl_rl/<experiment>/<date-time>/` under the working directory.
+Arguments, presets and Hydra overrides pass through unchanged: see `hsimul3r_ext.tasks.train`.
 """
-
-from __future__ import annotations
 
 import sys
 
-from isaaclab_rl.entrypoints import run_train_cli
-
-import hsimul3r_ext.tasks  # noqa: F401  (registers the HSI gym ids)
-from hsimul3r_ext.tasks.cli_args import rsl_rl_argv
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_train_cli(rsl_rl_argv(sys.argv[1:] if argv is None else argv))
-
+from hsimul3r_ext.tasks.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

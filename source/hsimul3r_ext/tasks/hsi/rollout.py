@@ -7,6 +7,10 @@ rollout runs in a child process: Isaac Lab keeps one simulation context per proc
 player that already simulated (or will again) stays unaffected.
 
     python -m hsimul3r_ext.tasks.hsi.rollout POLICY.pt CASE_DIR OUT_DIR [--task HSI-Track-Play] [--device cpu]
+        [--scene CONVERTED_DIR] [env.sim.dt=... (the Hydra overrides the policy was trained with)]
+
+The refined case's provenance note records how closely the policy followed the case (MPJPE over the
+SMPL joints) and how far each movable object drifted, what the forward pass reports.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +41,14 @@ def rollout_policy(
     *,
     task: str = DEFAULT_TASK,
     device: str = "cpu",
+    overrides: Sequence[str] = (),
+    scene: Path | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Roll the TorchScript policy `policy_file` out on the case in `case_dir`; returns the refined case folder."""
+    """Roll the TorchScript policy `policy_file` out on the case in `case_dir`; returns the refined case folder.
+
+    `overrides` are the task's Hydra overrides the policy was trained with (control rate, observations);
+    `scene` is the case's converted folder to simulate (default: the case, converted through the cache)."""
     policy_file, case_dir, out_dir = Path(policy_file).absolute(), Path(case_dir).absolute(), Path(out_dir).absolute()
     if not policy_file.is_file():
         raise CaseError(policy_file, "--policy", "no such file: pass the TorchScript policy (exported/policy.pt)")
@@ -46,6 +56,8 @@ def rollout_policy(
         raise CaseError(case_dir, "path", f"not a case folder ({MANIFEST}): a policy rollout needs the case")
     command = [sys.executable, "-m", __name__, str(policy_file), str(case_dir), str(out_dir), "--task", task]
     command += ["--device", device] + (["--overwrite"] if overwrite else [])
+    command += [] if scene is None else ["--scene", str(Path(scene).absolute())]
+    command += list(overrides)
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         output = result.stdout[-3000:] + result.stderr[-3000:]
@@ -53,12 +65,20 @@ def rollout_policy(
     return out_dir
 
 
-def _rollout(policy_file: Path, case_dir: Path, out_dir: Path, task: str, device: str, overwrite: bool) -> Path:
+def _rollout(
+    policy_file: Path,
+    case_dir: Path,
+    out_dir: Path,
+    task: str,
+    device: str,
+    overrides: Sequence[str],
+    scene_dir: Path | None,
+    overwrite: bool,
+) -> Path:
     """The rollout itself, in this process (the child of :func:`rollout_policy`)."""
     import gymnasium as gym
     import torch
-    from isaaclab_tasks.utils.hydra import resolve_presets
-    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+    from isaaclab_tasks.utils.hydra import resolve_task_config
 
     import hsimul3r_ext.tasks  # noqa: F401  (registers the HSI gym ids)
 
@@ -72,8 +92,8 @@ def _rollout(policy_file: Path, case_dir: Path, out_dir: Path, task: str, device
     if scene.motion is None:
         raise CaseError(case_dir, "motion", "the case has no motion: there is nothing for the policy to track")
     humanoid = humanoid_for_case(scene)
-    cfg = resolve_presets(load_cfg_from_registry(task, "env_cfg_entry_point"))
-    cfg.cases = [str(case_dir)]
+    cfg, _ = resolve_task_config(task, "rsl_rl_cfg_entry_point", overrides=list(overrides))
+    cfg.cases = [str(scene_dir or case_dir)]
     cfg.scene.num_envs = 1
     cfg.sim.device = device
     cfg.commands.motion.sampling = "start"
@@ -94,7 +114,7 @@ def _rollout(policy_file: Path, case_dir: Path, out_dir: Path, task: str, device
         dof_order = _dof_order(base.layout.motion_files[0], robot.joint_names, humanoid.spec.dof_names)
         body_order = [robot.body_names.index(n) for n in SMPL_JOINT_NAMES]
         steps = round(float(command.motion.duration[0]) / base.step_dt)
-        root_pos, root_quat, dof_pos, body_pos = [], [], [], []
+        root_pos, root_quat, dof_pos, body_pos, reference_pos = [], [], [], [], []
 
         def record() -> None:
             bodies = robot.data.body_pos_w.torch[0] - origin
@@ -102,8 +122,10 @@ def _rollout(policy_file: Path, case_dir: Path, out_dir: Path, task: str, device
             root_quat.append(robot.data.body_quat_w.torch[0, root].tolist())
             dof_pos.append(robot.data.joint_pos.torch[0, dof_order].tolist())
             body_pos.append(bodies[body_order].tolist())
+            reference_pos.append((command.state.body_pos_w[0] - origin)[body_order].tolist())
 
         obs, _ = env.reset()
+        starts = _object_poses(base, origin)
         record()
         with torch.inference_mode():
             for _ in range(steps):
@@ -111,14 +133,7 @@ def _rollout(policy_file: Path, case_dir: Path, out_dir: Path, task: str, device
                 if bool(terminated.any() or truncated.any()):
                     raise RuntimeError("the rollout's episode ended before the clip did")
                 record()
-        finals = {}
-        for obj in base.layout.objects:
-            if not obj.static:
-                data = base.scene[obj.asset_name].data
-                finals[obj.name] = (
-                    (data.root_pos_w.torch[0] - origin).cpu().numpy(),
-                    data.root_quat_w.torch[0].cpu().numpy(),
-                )
+        finals = _object_poses(base, origin)
         fps = 1.0 / base.step_dt
     finally:
         env.close()
@@ -126,8 +141,39 @@ def _rollout(policy_file: Path, case_dir: Path, out_dir: Path, task: str, device
     motion = simulated_motion(
         scene.motion, simulated, humanoid.spec.hinge_orders, humanoid.pelvis_rest, np.array(body_pos)
     )
-    note = {"step": "forward", "policy": str(policy_file), "task": task, "steps": steps, "fps": fps}
+    note = {
+        "step": "forward",
+        "policy": str(policy_file),
+        "task": task,
+        "overrides": list(overrides),
+        "steps": steps,
+        "fps": fps,
+        "mpjpe_mm": float(np.linalg.norm(np.array(body_pos) - np.array(reference_pos), axis=-1).mean() * 1000.0),
+        "object_drift": {name: _drift(starts[name], finals[name]) for name in finals},
+    }
     return write_simulated_case(case_dir, out_dir, motion, finals, note, overwrite=overwrite)
+
+
+def _object_poses(env, origin) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Position (in the environment's frame) and xyzw quaternion of each movable object of environment 0."""
+    poses = {}
+    for obj in env.layout.objects:
+        if not obj.static:
+            data = env.scene[obj.asset_name].data
+            position = (data.root_pos_w.torch[0] - origin).cpu().numpy()
+            poses[obj.name] = (position, data.root_quat_w.torch[0].cpu().numpy())
+    return poses
+
+
+def _drift(start: tuple[np.ndarray, np.ndarray], end: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+    """How far an object moved [m] and turned [deg] between the rollout's first and last step."""
+    from scipy.spatial.transform import Rotation
+
+    turn = Rotation.from_quat(end[1]) * Rotation.from_quat(start[1]).inv()
+    return {
+        "displacement_m": float(np.linalg.norm(end[0] - start[0])),
+        "rotation_deg": float(np.degrees(turn.magnitude())),
+    }
 
 
 def _dof_order(motion_file: Path, sim_names: list[str], spec_names: list[str]) -> list[int]:
@@ -149,9 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="new folder for the refined case")
     parser.add_argument("--task", default=DEFAULT_TASK)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--scene", type=Path, default=None, help="converted folder of the case to simulate")
     parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-    out = _rollout(args.policy.absolute(), args.case.absolute(), args.out, args.task, args.device, args.overwrite)
+    args, overrides = parser.parse_known_args(argv)
+    scene = None if args.scene is None else args.scene.absolute()
+    out = _rollout(
+        args.policy.absolute(), args.case.absolute(), args.out, args.task, args.device, overrides, scene, args.overwrite
+    )
     print(json.dumps({"refined_case": str(out)}))
     return 0
 
