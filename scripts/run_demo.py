@@ -32,11 +32,12 @@ def main() -> int:
     if code != 0:
         return code
     run = json.loads((args.out / "run.json").read_text(encoding="utf-8"))
-    rows = [{"label": "", "before": "before", "after": "after"}, *report_view(run)["verdict_rows"]]
+    view = report_view(run)
+    rows = [{"label": "", "cells": view["columns"]}, *view["verdict_rows"]]
     width = max(len(row["label"]) for row in rows)
-    print("\nVerdict of the physics judge (input case, then after alignment):")
+    print("\nVerdict of the physics judge:")
     for row in rows:
-        print(f"  {row['label']:<{width}}  {row['before']:>8}  {row['after']:>8}")
+        print(f"  {row['label']:<{width}}" + "".join(f"  {cell:>16}" for cell in row["cells"]))
     print(f"\nReport: {(args.out / 'report.html').resolve()} (and report.md; each stage's files under {args.out}/)")
     return 0
 

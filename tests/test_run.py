@@ -30,7 +30,7 @@ from hsimul3r_ext.pipeline import RunOptions, Stage, StageInputs, register, run_
 from hsimul3r_ext.pipeline.report import write_report
 
 FAST = ["judge.gravity.seconds=2.0", "judge.interaction.settle_seconds=1.0", "align.steps=20", "judge.mode=kinematic"]
-STAGE_NAMES = ["validate", "convert_before", "judge_before", "align", "convert", "judge"]
+STAGE_NAMES = ["validate", "convert_before", "judge_before", "align", "convert", "judge"]  # forward: off by default
 HEADING_DEG = 90.0  # the person faces +Y
 PLACE = np.array([1.2, -0.6, 0.0])  # where the clip stands, away from the origin
 FOOT_JOINT_HEIGHT_M = 0.03  # foot joints this high keep the open body's soles just above the floor
@@ -149,7 +149,7 @@ def test_foreign_case_runs_end_to_end(first_run: dict[str, Any], foreign_case: P
 def test_report_has_before_after_tables_and_pictures(first_run: dict[str, Any]) -> None:
     out: Path = first_run["out"]
     markdown = (out / "report.md").read_text()
-    assert "| | before | after |" in markdown and "| armchair: contact ratio |" in markdown
+    assert "| | before | after alignment |" in markdown and "| armchair: contact ratio |" in markdown
     assert "| mean penetration (mm) |" in markdown and "| armchair: lowest point (mm) | 40." in markdown
     assert "| human |" in markdown and "| armchair |" in markdown  # what moved
     html = (out / "report.html").read_text()
@@ -303,9 +303,9 @@ def test_failed_stage_leaves_earlier_stages_and_no_stale_report(foreign_case: Pa
 def test_registry_keeps_order_and_refuses_unknown_needs() -> None:
     from hsimul3r_ext.pipeline import STAGES
 
-    assert list(STAGES) == STAGE_NAMES
+    assert list(STAGES) == [*STAGE_NAMES, "forward"]
     with pytest.raises(ValueError, match="needs unknown stages"):
-        register(Stage("forward", ("judge",), ("rl_policy",), lambda *_: {}))
+        register(Stage("reverse", ("judge",), ("rl_policy",), lambda *_: {}))
     with pytest.raises(ValueError, match="already registered"):
         register(Stage("judge", ("judge",), ("convert",), lambda *_: {}))
 

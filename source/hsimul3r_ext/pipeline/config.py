@@ -23,6 +23,12 @@ def _convert(overrides: Sequence[str]) -> Any:
     return load_convert_config(overrides)
 
 
+def _forward(overrides: Sequence[str]) -> Any:
+    from ..tasks.hsi.forward import load_forward_config
+
+    return load_forward_config(overrides)
+
+
 def _humanoid(overrides: Sequence[str]) -> Any:
     from ..body.case_humanoid import humanoid_config
 
@@ -39,6 +45,7 @@ def _judge(overrides: Sequence[str]) -> Any:
 SECTION_LOADERS: dict[str, Callable[[Sequence[str]], Any]] = {
     "align": _align,
     "convert": _convert,
+    "forward": _forward,
     "humanoid": _humanoid,
     "judge": _judge,
 }

@@ -1,7 +1,8 @@
 """`OUT/report.md` and `OUT/report.html` of a run, both rendered (jinja2) from one view of the stage records.
 
-The tables compare the input ("before") with the aligned result ("after"); pictures and sub-reports are
-linked relative to OUT, so the folder can be moved or shared as a whole.
+The verdict table compares the input ("before") with the aligned result and, when the forward pass ran,
+with the policy's refined motion; pictures and sub-reports are linked relative to OUT, so the folder can
+be moved or shared as a whole.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from .report_templates import HTML_TEMPLATE, MARKDOWN_TEMPLATE
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
-BEFORE, AFTER, ALIGN, CONVERTED = "judge_before", "judge", "align", "convert"
+BEFORE, AFTER, ALIGN, CONVERTED, FORWARD = "judge_before", "judge", "align", "convert", "forward"
+JUDGED = ((BEFORE, "before"), (AFTER, "after alignment"), (FORWARD, "after forward pass"))
+"""The judged stages, in the verdict table's column order (the forward pass's column only when it ran)."""
 
 
 def type_label(kind: int | None) -> str:
@@ -26,19 +29,22 @@ def type_label(kind: int | None) -> str:
 def report_view(run: dict[str, Any]) -> dict[str, Any]:
     """Everything the two templates show, as strings: the same numbers in both files."""
     records = {entry["stage"]: entry["record"] for entry in run["stages"]}
-    before, after, align = records.get(BEFORE), records.get(AFTER), records.get(ALIGN)
+    align = records.get(ALIGN)
+    judged = [(title, records.get(stage)) for stage, title in JUDGED if stage != FORWARD or stage in records]
     return {
         "case": run["case"],
         "case_dir": run["case_dir"],
         "overrides": run["overrides"],
-        "headline": {name: _headline(report) for name, report in (("before", before), ("after", after))},
+        "headline": ". ".join(f"{title.capitalize()}: {_headline(report)}" for title, report in judged),
+        "columns": [title for title, _ in judged],
         "stages": [
             {"name": e["stage"], "status": e["status"], "seconds": f"{e['seconds']:.1f}", "finished": e["finished"]}
             for e in run["stages"]
         ],
-        "verdict_rows": _verdict_rows(before, after),
+        "verdict_rows": _verdict_rows([report for _, report in judged]),
         "alignment": None if align is None else _alignment(align),
-        "pictures": _pictures(before, after, align),
+        "forward": _forward(records[FORWARD]) if FORWARD in records else None,
+        "pictures": _pictures(records),
         "links": _links(records),
     }
 
@@ -72,12 +78,12 @@ def _objects(report: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return {} if report is None else {obj["name"]: obj for obj in report["objects"]}
 
 
-def _verdict_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[dict[str, str]]:
+def _verdict_rows(reports: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
     """Case type, then per object its type, stability and contact, then the human's tracking."""
-    rows = [_row("case", *(("-" if r is None else type_label(r["type"])) for r in (before, after)))]
-    objects_before, objects_after = _objects(before), _objects(after)
-    for name in dict.fromkeys([*objects_before, *objects_after]):
-        pair = (objects_before.get(name), objects_after.get(name))
+    rows = [_row("case", *(("-" if r is None else type_label(r["type"])) for r in reports))]
+    objects = [_objects(r) for r in reports]
+    for name in dict.fromkeys(name for per_report in objects for name in per_report):
+        pair = [per_report.get(name) for per_report in objects]
         rows.append(_row(f"{name}: type", *("-" if o is None else type_label(o["type"]) for o in pair)))
         for test, field, label, digits in (
             ("interaction", "contact_ratio", "contact ratio", 2),
@@ -89,11 +95,41 @@ def _verdict_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -
         ):
             cells = (None if o is None or o[test] is None else o[test][field] for o in pair)
             rows.append(_row(f"{name}: {label}", *(_number(c, digits) for c in cells)))
-    humans = [None if r is None else r["human"] for r in (before, after)]
+    humans = [None if r is None else r["human"] for r in reports]
     if any(h is not None for h in humans):
-        rows.append(_row("human: MPJPE (mm)", *(_number(None if h is None else h["mpjpe_mm"], 1) for h in humans)))
+        rows.append(_row("human: MPJPE (mm)", *(_number(_mpjpe(r), 1) for r in reports)))
         rows.append(_row("human: fell", *("-" if h is None else ("yes" if h["fell"] else "no") for h in humans)))
     return rows
+
+
+def _mpjpe(report: dict[str, Any] | None) -> float | None:
+    """The simulated humanoid against the motion the case asked for: the judge's own replay, or for the forward
+    pass the policy's rollout against the aligned motion (its refined case replays itself exactly)."""
+    if report is None or report["human"] is None:
+        return None
+    return report["forward"]["mpjpe_mm"] if "forward" in report else report["human"]["mpjpe_mm"]
+
+
+def _forward(record: dict[str, Any]) -> dict[str, Any]:
+    forward, training = record["forward"], record["forward"]["training"]
+    drift = [
+        {"object": name, "displacement": _number(d["displacement_m"], 4), "rotation": _number(d["rotation_deg"], 2)}
+        for name, d in forward["object_drift"].items()
+    ]
+    return {
+        "policy": forward["policy"],
+        "task": forward["task"],
+        "trained": None
+        if training is None
+        else {
+            "iterations": training["iterations"],
+            "seconds": f"{training['seconds']:.0f}",
+            "reward_first": _number(training["mean_reward_first"], 3),
+            "reward_last": _number(training["mean_reward_last"], 3),
+        },
+        "mpjpe": _number(forward["mpjpe_mm"], 1),
+        "drift": drift,
+    }
 
 
 def _alignment(align: dict[str, Any]) -> dict[str, Any]:
@@ -129,35 +165,46 @@ def _millimetres(vector_m: list[float]) -> str:
     return "(" + ", ".join(f"{1000.0 * v:+.1f}" for v in vector_m) + ")"
 
 
-def _row(label: str, before: str, after: str) -> dict[str, str]:
-    return {"label": label, "before": before, "after": after}
+def _row(label: str, *cells: str) -> dict[str, Any]:
+    return {"label": label, "cells": list(cells)}
 
 
-def _pictures(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, align: dict[str, Any] | None
-) -> list[dict[str, str]]:
+def _pictures(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     pictures = []
+    align = records.get(ALIGN)
     if align is not None:
         pictures.append({"title": "Alignment: before / after", "path": f"{ALIGN}/{align['files']['picture']}"})
         pictures.append({"title": "Alignment: losses", "path": f"{ALIGN}/{align['files']['losses']}"})
-    for stage, report, when in ((BEFORE, before, "before"), (AFTER, after, "after")):
+    training = records[FORWARD]["forward"]["training"] if FORWARD in records else None
+    if training is not None:
+        pictures.append({"title": "Forward pass: training curve", "path": f"{FORWARD}/{training['curve']}"})
+    for stage, when in JUDGED:
+        report = records.get(stage)
+        folder = f"{stage}/judge" if stage == FORWARD else stage
         for plot in [] if report is None else report["files"]["plots"]:
-            pictures.append({"title": f"Judge {when}: {Path(plot).stem.replace('_', ' ')}", "path": f"{stage}/{plot}"})
+            pictures.append({"title": f"Judge {when}: {Path(plot).stem.replace('_', ' ')}", "path": f"{folder}/{plot}"})
     return pictures
 
 
 def _links(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     links = []
-    for stage, name in ((BEFORE, "judge report before"), (AFTER, "judge report after")):
+    for stage, when in JUDGED:
         if stage in records:
-            links.append({"title": name, "path": f"{stage}/report.md"})
+            folder, name = (f"{stage}/judge" if stage == FORWARD else stage), f"judge report {when}"
+            links.append({"title": name, "path": f"{folder}/report.md"})
             links.append(
-                {"title": f"{name}: recording (Isaac Sim)", "path": f"{stage}/{records[stage]['files']['recording']}"}
+                {"title": f"{name}: recording (Isaac Sim)", "path": f"{folder}/{records[stage]['files']['recording']}"}
             )
     if CONVERTED in records:
         links.append({"title": "aligned scene (USD)", "path": f"{CONVERTED}/{records[CONVERTED]['scene_usd']}"})
         links.append({"title": "aligned scene (MJCF)", "path": f"{CONVERTED}/{records[CONVERTED]['scene_mjcf']}"})
     if ALIGN in records:
         links.append({"title": "aligned case", "path": f"{ALIGN}/hsi.json"})
+    if FORWARD in records:
+        forward = records[FORWARD]["forward"]
+        refined = f"{FORWARD}/{forward['refined_case']}/hsi.json"
+        links.append({"title": "refined case (the policy's motion)", "path": refined})
+        if not Path(forward["policy"]).is_absolute():
+            links.append({"title": "policy (TorchScript; ONNX beside it)", "path": f"{FORWARD}/{forward['policy']}"})
     links.append({"title": "machine-readable summary", "path": "run.json"})
     return links

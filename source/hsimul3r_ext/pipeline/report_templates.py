@@ -3,17 +3,17 @@
 MARKDOWN_TEMPLATE = """\
 # hsimul3r run: {{ case }}
 
-**Before: {{ headline.before }}. After alignment: {{ headline.after }}.**
+**{{ headline }}.**
 
 Input case: `{{ case_dir }}`. Overrides:
 {%- for o in overrides %} `{{ o }}`{% else %} none{% endfor %}.
 
 ## Verdict (physics judge)
 
-| | before | after |
-|---|---|---|
+|{% for column in columns %} | {{ column }}{% endfor %} |
+|---{% for column in columns %}|---{% endfor %}|
 {% for row in verdict_rows %}
-| {{ row.label }} | {{ row.before }} | {{ row.after }} |
+| {{ row.label }}{% for cell in row.cells %} | {{ cell }}{% endfor %} |
 {% endfor %}
 {% if alignment %}
 
@@ -24,7 +24,7 @@ Contact from {{ alignment.contact_source }}; {{ "%.1f" | format(alignment.second
 | metric | before | after |
 |---|---|---|
 {% for row in alignment.rows %}
-| {{ row.label }} | {{ row.before }} | {{ row.after }} |
+| {{ row.label }} | {{ row.cells[0] }} | {{ row.cells[1] }} |
 {% endfor %}
 
 What moved (translation in mm, x, y, z):
@@ -33,6 +33,23 @@ What moved (translation in mm, x, y, z):
 |---|---|---|---|
 {% for move in alignment.moves %}
 | {{ move.what }} | {{ move.translation }} | {{ move.rotation }} | {{ move.scale }} |
+{% endfor %}
+{% endif %}
+{% if forward %}
+
+## Forward pass (tracking policy)
+
+Task `{{ forward.task }}`, policy `{{ forward.policy }}`
+{%- if forward.trained %}, trained for {{ forward.trained.iterations }} PPO iterations
+in {{ forward.trained.seconds }} s (mean episode reward {{ forward.trained.reward_first }} at the first iteration,
+{{ forward.trained.reward_last }} at the last)
+{%- else %} (given){% endif %}.
+The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned motion.
+
+| object | drift during the rollout (m) | rotation (deg) |
+|---|---|---|
+{% for d in forward.drift %}
+| {{ d.object }} | {{ d.displacement }} | {{ d.rotation }} |
 {% endfor %}
 {% endif %}
 
@@ -77,16 +94,16 @@ img { max-width: 100%; border: 1px solid #ddd; }
 </head>
 <body>
 <h1>hsimul3r run: {{ case }}</h1>
-<p class="verdict"><strong>Before: {{ headline.before }}. After alignment: {{ headline.after }}.</strong></p>
+<p class="verdict"><strong>{{ headline }}.</strong></p>
 <p>Input case: <code>{{ case_dir }}</code>.
 Overrides:
 {%- for o in overrides %} <code>{{ o }}</code>{% else %} none{% endfor %}.</p>
 
 <h2>Verdict (physics judge)</h2>
 <table>
-<tr><th></th><th>before</th><th>after</th></tr>
+<tr><th></th>{% for column in columns %}<th>{{ column }}</th>{% endfor %}</tr>
 {% for row in verdict_rows %}
-<tr><td>{{ row.label }}</td><td>{{ row.before }}</td><td>{{ row.after }}</td></tr>
+<tr><td>{{ row.label }}</td>{% for cell in row.cells %}<td>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}
 </table>
 {% if alignment %}
@@ -96,7 +113,7 @@ Overrides:
 <table>
 <tr><th>metric</th><th>before</th><th>after</th></tr>
 {% for row in alignment.rows %}
-<tr><td>{{ row.label }}</td><td>{{ row.before }}</td><td>{{ row.after }}</td></tr>
+<tr><td>{{ row.label }}</td><td>{{ row.cells[0] }}</td><td>{{ row.cells[1] }}</td></tr>
 {% endfor %}
 </table>
 <p>What moved (translation in mm, x, y, z):</p>
@@ -104,6 +121,22 @@ Overrides:
 <tr><th></th><th>translation (mm)</th><th>rotation (deg)</th><th>scale</th></tr>
 {% for move in alignment.moves %}
 <tr><td>{{ move.what }}</td><td>{{ move.translation }}</td><td>{{ move.rotation }}</td><td>{{ move.scale }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+{% if forward %}
+
+<h2>Forward pass (tracking policy)</h2>
+<p>Task <code>{{ forward.task }}</code>, policy <code>{{ forward.policy }}</code>
+{%- if forward.trained %}, trained for {{ forward.trained.iterations }} PPO iterations
+in {{ forward.trained.seconds }} s (mean episode reward {{ forward.trained.reward_first }} at the first iteration,
+{{ forward.trained.reward_last }} at the last)
+{%- else %} (given){% endif %}.
+The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned motion.</p>
+<table>
+<tr><th>object</th><th>drift during the rollout (m)</th><th>rotation (deg)</th></tr>
+{% for d in forward.drift %}
+<tr><td>{{ d.object }}</td><td>{{ d.displacement }}</td><td>{{ d.rotation }}</td></tr>
 {% endfor %}
 </table>
 {% endif %}

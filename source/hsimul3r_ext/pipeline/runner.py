@@ -42,7 +42,10 @@ def run_pipeline(
     case, out, options = Path(case_dir).absolute(), Path(out_dir).absolute(), options or RunOptions()
     stages = list(STAGES.values()) if stages is None else list(stages)
     _check_folders(case, out, stages)
-    plain = composed_sections(sorted({group for stage in stages for group in stage.reads}), overrides)
+    switches = sorted({stage.switch.split(".")[0] for stage in stages if stage.switch})
+    groups = sorted({group for stage in stages for group in stage.reads} | set(switches))
+    plain = composed_sections(groups, overrides)
+    stages = [stage for stage in stages if _switched_on(stage, plain)]
     case_hash = _case_hash(case)
     fingerprints: dict[str, str] = {}
     reusable: dict[str, dict[str, Any]] = {}
@@ -68,6 +71,13 @@ def run_pipeline(
         log(f"{step}: ran ({entry['seconds']:.1f} s)")
         entries.append({**entry, "status": "ran"})
     return entries
+
+
+def _switched_on(stage: Stage, sections: dict[str, Any]) -> bool:
+    if stage.switch is None:
+        return True
+    group, key = stage.switch.split(".", 1)
+    return bool(sections[group][key])
 
 
 def _run_stage(

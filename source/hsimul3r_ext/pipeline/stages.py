@@ -6,6 +6,7 @@ small JSON record (kept in its `stage.json`, read by the report). The runner kno
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +38,12 @@ class Stage:
     needs: tuple[str, ...]  # upstream stages, whose fingerprints go into this one's
     run: StageFunction  # (inputs, folder to fill, {group: section}) -> record
     options: tuple[str, ...] = ()  # RunOptions fields the stage uses
+    switch: str | None = None  # `group.key` of a boolean setting; the stage runs only when it is true
 
 
 STAGES: dict[str, Stage] = {}
+
+REFINED_CASE, TRAINING_CURVE = "refined_case", "training_curve.png"
 
 
 def register(stage: Stage) -> Stage:
@@ -91,11 +95,13 @@ def _convert_aligned(inputs: StageInputs, folder: Path, config: Mapping[str, Any
     return _convert_case(inputs.upstream["align"], folder, config, inputs.options)
 
 
-def _judge(converted: Path, folder: Path, config: Mapping[str, Any], options: RunOptions) -> dict[str, Any]:
+def _judge(
+    converted: Path, folder: Path, config: Mapping[str, Any], options: RunOptions, mode: str | None = None
+) -> dict[str, Any]:
     from ..stability import judge
     from ..stability.report import TYPE_MEANING
 
-    report = judge(converted, folder, config["judge"], gravity_only=options.gravity_only, overwrite=True)
+    report = judge(converted, folder, config["judge"], mode=mode, gravity_only=options.gravity_only, overwrite=True)
     record = {key: value for key, value in report.items() if key != "thresholds"}  # settings: see report.json
     return {**record, "verdict": TYPE_MEANING[report["type"]]}
 
@@ -115,9 +121,75 @@ def _align(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict
     return {key: value for key, value in record.items() if key != "config"}  # the settings are in align.json
 
 
+def _forward(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Train (or take) a tracking policy for the aligned case, roll it out, judge the refined case.
+
+    The refined motion is what the simulated humanoid did, so it is judged kinematically whatever
+    `judge.mode` says; the MPJPE and object drift of the rollout itself compare it with the aligned case."""
+    from ..hsi.case_io import load_case
+    from ..tasks.hsi import forward as fwd
+    from ..tasks.hsi.export import export_checkpoint
+    from ..tasks.hsi.rollout import rollout_policy
+
+    settings, scene = config["forward"], inputs.upstream["convert"]
+    training = None
+    if settings.policy is None:
+        start = time.perf_counter()
+        run = fwd.train_policy(scene, folder, settings)
+        checkpoint = fwd.last_checkpoint(run)
+        policy = export_checkpoint(
+            checkpoint, folder / "policy", task=settings.task, device=settings.device, overrides=settings.task_overrides
+        )
+        curve = fwd.training_curve(run)
+        fwd.plot_training_curve(curve, folder / TRAINING_CURVE, f"{settings.task} on {inputs.case.name} (aligned)")
+        rewards = curve.get("Train/mean_reward", [])
+        training = {
+            "run": str(run.relative_to(folder)),
+            "checkpoint": str(checkpoint.relative_to(folder)),
+            "iterations": len(rewards),
+            "mean_reward_first": rewards[0] if rewards else None,
+            "mean_reward_last": rewards[-1] if rewards else None,
+            "seconds": time.perf_counter() - start,
+            "curve": TRAINING_CURVE,
+        }
+    else:
+        policy = Path(settings.policy).expanduser().absolute()
+    refined = rollout_policy(
+        policy,
+        inputs.upstream["align"],
+        folder / REFINED_CASE,
+        task=settings.task,
+        device=settings.device,
+        overrides=settings.task_overrides,
+        scene=scene,
+    )
+    rollout = load_case(refined).provenance[-1]
+    _convert_case(refined, folder / "converted", config, inputs.options)
+    record = _judge(folder / "converted", folder / "judge", config, inputs.options, mode="kinematic")
+    record["forward"] = {
+        "policy": str(policy.relative_to(folder)) if policy.is_relative_to(folder) else str(policy),
+        "task": settings.task,
+        "training": training,
+        "refined_case": REFINED_CASE,
+        "mpjpe_mm": rollout["mpjpe_mm"],
+        "object_drift": rollout["object_drift"],
+    }
+    return record
+
+
 register(Stage("validate", reads=(), needs=(), run=_validate))
 register(Stage("convert_before", ("convert", "humanoid"), ("validate",), _convert_input, options=("models_dir",)))
 register(Stage("judge_before", ("judge",), ("convert_before",), _judge_input, options=("gravity_only",)))
 register(Stage("align", ("align",), ("validate",), _align, options=("models_dir",)))
 register(Stage("convert", ("convert", "humanoid"), ("align",), _convert_aligned, options=("models_dir",)))
 register(Stage("judge", ("judge",), ("convert",), _judge_aligned, options=("gravity_only",)))
+register(
+    Stage(
+        "forward",
+        ("forward", "convert", "humanoid", "judge"),
+        ("align", "convert"),
+        _forward,
+        options=("models_dir", "gravity_only"),
+        switch="forward.enabled",
+    )
+)
