@@ -105,6 +105,7 @@ def _motion_arrays(
         "joint_names": np.array(spec.dof_names),
         "body_names": np.array(SMPL_JOINT_NAMES),
         "hinge_orders": np.array(spec.hinge_orders),
+        "pelvis_rest": np.asarray(humanoid.pelvis_rest, dtype=np.float64),  # SMPL transl = pelvis - pelvis_rest
         "joint_pos": motion.dof_pos.astype(np.float32),
         "joint_vel": (np.gradient(motion.dof_pos, axis=0) * motion.fps).astype(np.float32),
         "root_pos_w": motion.root_pos.astype(np.float32),

@@ -66,8 +66,13 @@ def converted_folder(
     return target
 
 
+CONVERTED_FORMAT = 2
+"""Bumped when converted folders gain or change files (2: `humanoid_motion.npz` has `pelvis_rest`)."""
+
+
 def _fingerprint(case: Path, configs: dict) -> str:
-    digest = hashlib.sha256(json.dumps({"version": __version__, **configs}, sort_keys=True, default=str).encode())
+    identity = {"version": __version__, "format": CONVERTED_FORMAT, **configs}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
     for file in sorted(p for p in case.rglob("*") if p.is_file()):
         digest.update(file.relative_to(case).as_posix().encode())
         digest.update(hashlib.sha256(file.read_bytes()).digest())

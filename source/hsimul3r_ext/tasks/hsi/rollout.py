@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,6 @@ def _rollout(
 
     import hsimul3r_ext.tasks  # noqa: F401  (registers the HSI gym ids)
 
-    from ...body.case_humanoid import humanoid_for_case
     from ...body.humanoid_motion import HumanoidMotion
     from ...body.simulated_case import simulated_motion, write_simulated_case
     from ...hsi.case_io import load_case
@@ -91,7 +91,6 @@ def _rollout(
     scene = load_case(case_dir)
     if scene.motion is None:
         raise CaseError(case_dir, "motion", "the case has no motion: there is nothing for the policy to track")
-    humanoid = humanoid_for_case(scene)
     cfg, _ = resolve_task_config(task, "rsl_rl_cfg_entry_point", overrides=list(overrides))
     cfg.cases = [str(scene_dir or case_dir)]
     cfg.scene.num_envs = 1
@@ -111,7 +110,8 @@ def _rollout(
         robot, command = base.scene["robot"], base.command_manager.get_term("motion")
         origin = base.scene.env_origins[0]
         root = command.motion.root_index
-        dof_order = _dof_order(base.layout.motion_files[0], robot.joint_names, humanoid.spec.dof_names)
+        body = _converted_body(base.layout.motion_files[0])
+        dof_order = _dof_order(base.layout.motion_files[0], robot.joint_names, body["joint_names"])
         body_order = [robot.body_names.index(n) for n in SMPL_JOINT_NAMES]
         steps = round(float(command.motion.duration[0]) / base.step_dt)
         root_pos, root_quat, dof_pos, body_pos, reference_pos = [], [], [], [], []
@@ -138,9 +138,7 @@ def _rollout(
     finally:
         env.close()
     simulated = HumanoidMotion(fps, np.array(root_pos), np.array(root_quat), np.array(dof_pos))
-    motion = simulated_motion(
-        scene.motion, simulated, humanoid.spec.hinge_orders, humanoid.pelvis_rest, np.array(body_pos)
-    )
+    motion = simulated_motion(scene.motion, simulated, body["hinge_orders"], body["pelvis_rest"], np.array(body_pos))
     note = {
         "step": "forward",
         "policy": str(policy_file),
@@ -174,6 +172,18 @@ def _drift(start: tuple[np.ndarray, np.ndarray], end: tuple[np.ndarray, np.ndarr
         "displacement_m": float(np.linalg.norm(end[0] - start[0])),
         "rotation_deg": float(np.degrees(turn.magnitude())),
     }
+
+
+def _converted_body(motion_file: Path) -> dict[str, Any]:
+    """The simulated humanoid's DOF names, hinge orders and rest pelvis, as its conversion recorded them."""
+    with np.load(motion_file) as data:
+        if "pelvis_rest" not in data:
+            raise CaseError(motion_file, "pelvis_rest", "converted by an older version: convert again (run: --force)")
+        return {
+            "joint_names": [str(n) for n in data["joint_names"]],
+            "hinge_orders": [str(o) for o in data["hinge_orders"]],
+            "pelvis_rest": np.asarray(data["pelvis_rest"], dtype=np.float64),
+        }
 
 
 def _dof_order(motion_file: Path, sim_names: list[str], spec_names: list[str]) -> list[int]:
