@@ -17,7 +17,10 @@ class HSIPPORunnerCfg(RslRlOnPolicyRunnerCfg):
         hidden_dims=[512, 256, 128],
         activation="elu",
         obs_normalization=True,
-        distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=1.0),
+        # 0.3 x the action scale (0.5 rad) = 0.15 rad of exploration noise per joint, BeyondMimic's effective
+        # noise; at 1.0 a fresh policy's steps score below zero (episodes of ~7 steps) and PPO first learns to
+        # end episodes sooner (measured on HSI-Sit, 16 CPU envs: 8 -> 3.5 steps in 30 iterations)
+        distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=0.3),
     )
     critic = RslRlMLPModelCfg(hidden_dims=[512, 256, 128], activation="elu", obs_normalization=True)
     algorithm = RslRlPpoAlgorithmCfg(
