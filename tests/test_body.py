@@ -24,7 +24,7 @@ from hsimul3r_ext.body.humanoid_motion import humanoid_forward_kinematics, human
 from hsimul3r_ext.body.models import OPEN_MODEL_FILE, create_body_model, locate_body_model
 from hsimul3r_ext.hsi import CaseError, load_case
 from hsimul3r_ext.hsi.ingest import ingest
-from hsimul3r_ext.hsi.smpl_layout import SMPL_JOINT_NAMES
+from hsimul3r_ext.hsi.smpl_layout import SMPL_JOINT_NAMES, smpl_body_weights
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 
@@ -102,6 +102,23 @@ class TestBodyModels:
     def test_missing_licensed_file_says_which_file_and_mentions_the_open_model(self, tmp_path: Path) -> None:
         with pytest.raises(CaseError, match=r"smplx/SMPLX_FEMALE\.npz.*open body model"):
             locate_body_model("smplx", "female", tmp_path)
+
+    def test_smplh_and_smplx_skinning_weights_fold_onto_smpls_24_bodies(self) -> None:
+        """Fingers move with SMPL's hands, SMPL-X's jaw and eyes with its head; every row still sums to one."""
+        rng = np.random.default_rng(0)
+        head, left_hand, right_hand = (SMPL_JOINT_NAMES.index(n) for n in ("head", "left_hand", "right_hand"))
+        body = [j for j in range(22) if j != head]
+        for joints, face, first_finger in ((52, [], 22), (55, [22, 23, 24], 25)):
+            weights = rng.random((100, joints))
+            weights /= weights.sum(axis=1, keepdims=True)
+            folded = smpl_body_weights(weights)
+            np.testing.assert_allclose(folded.sum(axis=1), 1.0)
+            np.testing.assert_allclose(folded[:, body], weights[:, body])
+            np.testing.assert_allclose(folded[:, head], weights[:, [head, *face]].sum(axis=1))
+            left, right = weights[:, first_finger : first_finger + 15], weights[:, first_finger + 15 :]
+            np.testing.assert_allclose(folded[:, [left_hand, right_hand]], np.stack([left.sum(1), right.sum(1)], 1))
+        smpl = rng.random((10, 24))
+        np.testing.assert_array_equal(smpl_body_weights(smpl), smpl)
 
     def test_model_file_that_runs_code_is_refused_before_smplx(self, tmp_path: Path) -> None:
         marker = tmp_path / "pwned"

@@ -1,4 +1,4 @@
-"""Everything a case's humanoid leaves in an output folder: USD, MJCF, its motion, a JSON summary.
+"""Everything a case's humanoid leaves in an output folder: USD, MJCF, its motion, its skin, a JSON summary.
 
 `humanoid_motion.npz` uses BeyondMimic's key names (`joint_pos`, `body_pos_w`, `body_quat_w`, ...) with
 quaternions (x, y, z, w) and says so in `quat_order`, so tracking pipelines and our own importer read it.
@@ -30,6 +30,7 @@ HUMANOID_USD = "humanoid.usda"
 HUMANOID_MJCF = "humanoid.xml"
 HUMANOID_MOTION = "humanoid_motion.npz"
 HUMANOID_JSON = "humanoid.json"
+HUMANOID_SKIN = "humanoid_skin.npz"  # the skinned body surface the judge measures penetration with
 
 
 def write_humanoid_files(humanoid: CaseHumanoid, folder: Path) -> SceneHumanoid:
@@ -41,6 +42,7 @@ def write_humanoid_files(humanoid: CaseHumanoid, folder: Path) -> SceneHumanoid:
         spec.rest_joints, motion.root_pos, motion.root_quat, motion.dof_pos, spec.hinge_orders
     )
     np.savez_compressed(folder / HUMANOID_MOTION, **_motion_arrays(spec, humanoid, body_pos, body_quat))
+    spec.skin.save(folder / HUMANOID_SKIN)
     (folder / HUMANOID_JSON).write_text(json.dumps(_summary(humanoid), indent=2) + "\n", encoding="utf-8")
     return SceneHumanoid(
         usd_file=Path(HUMANOID_USD), mjcf_file=Path(HUMANOID_MJCF), fps=motion.fps, num_frames=len(motion.dof_pos),

@@ -16,8 +16,9 @@ import trimesh
 from scipy.spatial.transform import Rotation
 
 from ..hsi.errors import CaseError
-from ..hsi.smpl_layout import HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES, SMPL_PARENTS
+from ..hsi.smpl_layout import HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES, SMPL_PARENTS, smpl_body_weights
 from .humanoid_config import HumanoidConfig, JointConfig
+from .skin import Skin
 
 HINGE_AXES = ("x", "y", "z")  # limits and gains are stored per axis in this order; `order` says how they compose
 _CHILDREN = {i: [c for c, p in enumerate(SMPL_PARENTS) if p == i] for i in range(len(SMPL_PARENTS))}
@@ -95,6 +96,7 @@ class HumanoidSpec:
     betas: np.ndarray
     rest_joints: np.ndarray  # (24, 3) body origins at rest, humanoid frame (SMPL's rest frame turned)
     pelvis_height: float  # pelvis above the soles at rest: where the assets put it to stand on z = 0
+    skin: Skin  # the whole body surface, for measuring what the rigid bodies cannot show (penetration)
     source: str = ""  # which body model
     body_mesh_volume: float = 0.0  # m^3 of the shaped body surface, for the mass check
     filtered_pairs: list[tuple[str, str]] = field(default_factory=list)  # never collide with each other
@@ -120,7 +122,7 @@ class RestBody:
     vertices: np.ndarray  # (V, 3)
     faces: np.ndarray  # (F, 3)
     joints: np.ndarray  # (24, 3)
-    weights: np.ndarray  # (V, 24) skinning weights
+    weights: np.ndarray  # (V, 24) skinning weights on SMPL's bodies
 
 
 def rest_body(model, betas: np.ndarray) -> RestBody:
@@ -136,7 +138,7 @@ def rest_body(model, betas: np.ndarray) -> RestBody:
         vertices=out.vertices[0].double().numpy(),
         faces=np.asarray(model.faces, dtype=np.int64),
         joints=out.joints[0, :24].double().numpy(),
-        weights=model.lbs_weights.double().numpy()[:, :24],
+        weights=smpl_body_weights(model.lbs_weights.double().numpy()),
     )
 
 
@@ -198,6 +200,7 @@ def build_humanoid(rest: RestBody, betas: np.ndarray, cfg: HumanoidConfig, sourc
         bodies=bodies, joints=joints_spec, armature=cfg.armature, contact_bodies=tuple(cfg.contact_bodies),
         betas=np.asarray(betas, dtype=np.float64), rest_joints=joints, source=source,
         pelvis_height=float(joints[0, 2] - vertices[:, 2].min()),
+        skin=Skin(vertices, rest.faces, joints, rest.weights, SMPL_JOINT_NAMES),
         body_mesh_volume=float(abs(body_mesh.volume)), filtered_pairs=_filtered_pairs(bodies, joints_spec, joints),
     )  # fmt: skip
 

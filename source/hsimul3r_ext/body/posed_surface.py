@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..hsi.motion import Motion
-from ..hsi.smpl_layout import SMPL_JOINT_NAMES
+from ..hsi.smpl_layout import SMPL_JOINT_NAMES, smpl_body_of_joint
 from .models import create_body_model, locate_motion_body
 
 
@@ -84,14 +84,4 @@ def posed_surface(
 
 def _smpl_parts(weights: np.ndarray, model_type: str) -> np.ndarray:
     """Dominant joint per vertex on SMPL's 24 bodies: SMPL-H/X finger joints count as the hands, face as the head."""
-    dominant = weights.argmax(axis=1)
-    if model_type == "smpl":
-        return dominant
-    first_finger = {"smplh": 22, "smplx": 25}[model_type]
-    fingers_per_hand = 15
-    part = dominant.copy()
-    part[(dominant >= 22) & (dominant < first_finger)] = SMPL_JOINT_NAMES.index("head")  # jaw, eyes
-    left = (dominant >= first_finger) & (dominant < first_finger + fingers_per_hand)
-    part[left] = SMPL_JOINT_NAMES.index("left_hand")
-    part[dominant >= first_finger + fingers_per_hand] = SMPL_JOINT_NAMES.index("right_hand")
-    return part
+    return smpl_body_of_joint(model_type)[weights.argmax(axis=1)]

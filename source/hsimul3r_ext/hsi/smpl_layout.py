@@ -33,6 +33,9 @@ _ALIASES.update({phc.lower(): smpl for phc, smpl in zip(PHC_JOINT_NAMES, SMPL_JO
 _ALIASES.update({"l_collar": "left_collar", "r_collar": "right_collar", "l_foot": "left_foot", "r_foot": "right_foot"})
 
 BODY_POSE_WIDTH: dict[str, int] = {"smpl": 69, "smplh": 63, "smplx": 63}
+MODEL_JOINT_COUNT: dict[str, int] = {"smpl": 24, "smplh": 52, "smplx": 55}  # skinning joints of each model
+_FIRST_FINGER: dict[str, int] = {"smplh": 22, "smplx": 25}  # SMPL-X has jaw and eyes (22-24) before the fingers
+_FINGERS_PER_HAND = 15
 GENDERS: tuple[str, ...] = ("neutral", "male", "female")
 
 # SMPL's rest frame is Y-up, facing +Z. The SMPL humanoid of PHC / ProtoMotions / BeyondMimic gives
@@ -54,3 +57,25 @@ def stature_from_joints(joints: np.ndarray) -> float:
     chain = [7, 4, 1, 0, 3, 6, 9, 12, 15]  # left ankle -> knee -> hip -> pelvis -> spine -> neck -> head
     lengths = np.linalg.norm(np.diff(joints[..., chain, :], axis=-2), axis=-1).sum(axis=-1)
     return float(np.median(lengths)) / 0.87
+
+
+def smpl_body_of_joint(model_type: str) -> np.ndarray:
+    """(J,) index into SMPL_JOINT_NAMES of the body each model joint belongs to on SMPL's 24 bodies:
+    SMPL-H/X finger joints count as the hands, jaw and eyes as the head (the humanoid has neither)."""
+    bodies = np.arange(MODEL_JOINT_COUNT[model_type])
+    if model_type == "smpl":
+        return bodies
+    first_finger = _FIRST_FINGER[model_type]
+    bodies[22:first_finger] = SMPL_JOINT_NAMES.index("head")
+    bodies[first_finger : first_finger + _FINGERS_PER_HAND] = SMPL_JOINT_NAMES.index("left_hand")
+    bodies[first_finger + _FINGERS_PER_HAND :] = SMPL_JOINT_NAMES.index("right_hand")
+    return bodies
+
+
+def smpl_body_weights(weights: np.ndarray) -> np.ndarray:
+    """(V, 24) skinning weights on SMPL's bodies from an SMPL-family model's (V, J): each joint's weight is
+    added to its body's (`smpl_body_of_joint`), so every row still sums to one. J tells the model type."""
+    model_type = {count: kind for kind, count in MODEL_JOINT_COUNT.items()}[weights.shape[1]]
+    fold = np.zeros((weights.shape[1], len(SMPL_JOINT_NAMES)))
+    fold[np.arange(weights.shape[1]), smpl_body_of_joint(model_type)] = 1.0
+    return weights @ fold

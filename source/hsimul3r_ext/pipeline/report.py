@@ -91,7 +91,7 @@ def _verdict_rows(reports: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
             ("gravity", "displacement_m", "gravity drift (m)", 4),
             ("interaction", "tilt_deg", "interaction tilt (deg)", 2),
             ("interaction", "displacement_m", "interaction drift (m)", 4),
-            ("interaction", "max_penetration_mm", "sim. penetration, rigid body pieces (mm)", 1),
+            ("interaction", "max_penetration_mm", "sim. penetration of the skin (mm)", 1),
         ):
             cells = (None if o is None or o[test] is None else o[test][field] for o in pair)
             rows.append(_row(f"{name}: {label}", *(_number(c, digits) for c in cells)))

@@ -11,6 +11,7 @@ pelvis toward the reference root trajectory; its size is reported as the assist 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import newton
@@ -21,7 +22,8 @@ from ..hsi.errors import CaseError
 from ..kernels.mesh_distance import MeshDistance
 from .config import JudgeConfig
 from .metrics import ObjectTrack, StabilityVerdict, judge_stability
-from .scene import ConvertedScene, JudgedHumanoid
+from .report import RIGID_PIECES, SKIN
+from .scene import ConvertedScene, JudgedHumanoid, JudgedObject
 from .simulation import TrackRecorder, add_object, grounded_position, make_solver, record_every, static_track
 
 GRAVITY = 9.81
@@ -35,7 +37,7 @@ class ObjectInteraction:
     poses: np.ndarray  # (F, 7) object origin pose per sample, for the recording
     intended: np.ndarray  # (F,) bool: the motion says the human touches this object
     touching: np.ndarray  # (F, B) bool: simulated contact per human body
-    penetration_mm: np.ndarray  # (F,) deepest human vertex inside the object
+    penetration_mm: np.ndarray  # (F,) deepest human surface vertex inside the object
 
     @property
     def contact_ratio(self) -> float:
@@ -68,6 +70,7 @@ class InteractionResult:
     weight_n: float
     fell: bool
     seconds: float
+    penetration_surface: str  # SKIN or RIGID_PIECES: which human surface the penetration was measured on
 
     def human_json(self) -> dict:
         motion = slice(0, self.motion_samples)
@@ -77,6 +80,7 @@ class InteractionResult:
             "assist_effort": float(self.assist_force_n[motion].mean() / self.weight_n),
             "assist_effort_max": float(self.assist_force_n.max(initial=0.0) / self.weight_n),
             "assist_effort_unit": "mean |residual pelvis force| / body weight",
+            "penetration_surface": self.penetration_surface,
             "wall_seconds": self.seconds,
         }
 
@@ -198,6 +202,7 @@ def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> I
     body_error = np.linalg.norm(body_poses[:, :, :3] - ref_pos, axis=2).mean(axis=1)
     contact_sheet = np.stack(touching)  # (F, objects, B)
     intended = _intended_contact(scene, ref_index, motion_samples, placed, config)
+    surface_kind, surface = _human_surface(humanoid, names)
     results = []
     for k, (obj, body, (position, _)) in enumerate(zip(scene.objects, object_bodies, placed, strict=True)):
         if body < 0:
@@ -205,7 +210,7 @@ def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> I
             poses = np.tile(np.concatenate([position, obj.orientation]), (len(times), 1))
         else:
             track, poses = recorder.track(dynamic.index(body)), recorder.poses(body)
-        penetration = _penetration_mm(obj, poses, body_poses, names, humanoid)
+        penetration = _penetration_mm(obj, poses, body_poses, surface)
         results.append(
             ObjectInteraction(
                 obj.name,
@@ -229,6 +234,7 @@ def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> I
         weight_n=weight,
         fell=bool((body_error > config.interaction.fall_error_m).any()),
         seconds=time.perf_counter() - start,
+        penetration_surface=surface_kind,
     )
 
 
@@ -322,15 +328,29 @@ def _intended_contact(scene: ConvertedScene, ref_index, motion_samples: int, pla
     return intended
 
 
-def _penetration_mm(obj, poses: np.ndarray, body_poses: np.ndarray, names: list[str], humanoid) -> np.ndarray:
-    """Deepest human visual vertex inside the object per sample (mm, 0 when none is inside)."""
+def _human_surface(humanoid: JudgedHumanoid, names: list[str]) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
+    """Which surface the penetration is measured on, and its world vertices for one sample's body poses (B, 7).
+
+    The skin bends with the joints as the real body does; the rigid per-body visual pieces (only for folders
+    converted before the skin was written) keep e.g. the upper thighs in the seated pelvis piece and cut into
+    the seat."""
+    skin = humanoid.skin
+    if skin is not None:
+        order = [names.index(n) for n in skin.body_names]
+        return SKIN, lambda poses: skin.posed(poses[order, :3], poses[order, 3:])
+    pieces = [(k, humanoid.visuals[n].vertices) for k, n in enumerate(names) if n in humanoid.visuals]
+    return RIGID_PIECES, lambda poses: np.concatenate(
+        [Rotation.from_quat(poses[k, 3:]).apply(v) + poses[k, :3] for k, v in pieces]
+    )
+
+
+def _penetration_mm(
+    obj: JudgedObject, poses: np.ndarray, body_poses: np.ndarray, surface: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Deepest human surface vertex inside the object per sample (mm, 0 when none is inside)."""
     field = MeshDistance(obj.visual.vertices, obj.visual.faces)
-    meshes = [(k, humanoid.visuals[n].vertices) for k, n in enumerate(names) if n in humanoid.visuals]
     depth = np.zeros(len(poses))
     for s, pose in enumerate(poses):
-        world = np.concatenate(
-            [Rotation.from_quat(body_poses[s, k, 3:]).apply(v) + body_poses[s, k, :3] for k, v in meshes]
-        )
-        local = Rotation.from_quat(pose[3:]).inv().apply(world - pose[:3])
+        local = Rotation.from_quat(pose[3:]).inv().apply(surface(body_poses[s]) - pose[:3])
         depth[s] = max(0.0, -float(field.query(local, max_distance=0.5)[0].min())) * 1000.0
     return depth

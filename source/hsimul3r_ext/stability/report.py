@@ -11,6 +11,13 @@ TYPE_MEANING = {
     4: "Type 4: stable interaction",
     None: "undecided (gravity test only)",
 }
+SKIN = "skin"
+RIGID_PIECES = "rigid body pieces"
+PENETRATION_SURFACE = {
+    SKIN: "the human's skin (the body model's surface posed by linear blend skinning from the simulated bodies)",
+    RIGID_PIECES: "the humanoid's rigid per-body visual pieces, which overstate it where joints bend (the "
+    "converted folder has no humanoid_skin.npz: convert the case again to measure the skin)",
+}
 
 
 def report_markdown(report: dict[str, Any]) -> str:
@@ -55,6 +62,8 @@ def report_markdown(report: dict[str, Any]) -> str:
             "",
             f"Human: global MPJPE {human['mpjpe_mm']:.1f} mm, fell: {human['fell']}, "
             f"assist effort {human['assist_effort']:.3f} ({human['assist_effort_unit']}).",
+            f"Penetration: the deepest vertex of {PENETRATION_SURFACE[human['penetration_surface']]} inside the "
+            "object's visual mesh.",
         ]
     lines += [
         "",

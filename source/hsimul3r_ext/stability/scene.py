@@ -1,7 +1,7 @@
 """What the judge reads from a converted folder: objects (USD, pose, geometry), humanoid files, contact labels.
 
-Geometry comes from the converted USDs themselves (visual mesh for penetration, collision hulls for the
-lowest point), so the judge measures exactly what the simulator was given.
+Geometry comes from the converted files themselves (object visual mesh and the humanoid's skin for
+penetration, collision hulls for the lowest point), so the judge measures exactly what the simulator was given.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import trimesh
 from pxr import Usd, UsdGeom
 
+from ..body.skin import Skin
 from ..hsi.errors import CaseError
 
 CONVERT_REPORT = "convert.json"
@@ -47,6 +48,7 @@ class JudgedHumanoid:
     body_lin_vel: np.ndarray  # (T, B, 3)
     body_ang_vel: np.ndarray  # (T, B, 3)
     visuals: dict[str, trimesh.Trimesh]  # body frame
+    skin: Skin | None  # None: converted before the skin was written
 
 
 @dataclass
@@ -108,7 +110,7 @@ def _mesh(prim: Usd.Prim) -> trimesh.Trimesh | None:
 
 
 def _load_humanoid(folder: Path, usd_name: str) -> JudgedHumanoid:
-    from ..assets.humanoid_files import HUMANOID_MOTION
+    from ..assets.humanoid_files import HUMANOID_MOTION, HUMANOID_SKIN
 
     usd, motion_file = folder / usd_name, folder / HUMANOID_MOTION
     if not usd.is_file() or not motion_file.is_file():
@@ -124,11 +126,13 @@ def _load_humanoid(folder: Path, usd_name: str) -> JudgedHumanoid:
         if mesh is not None:
             visuals[name] = mesh
     as_float = {k: np.asarray(data[k], np.float64) for k in data.files if data[k].dtype.kind == "f"}
+    skin_file = folder / HUMANOID_SKIN
     return JudgedHumanoid(
         usd_file=usd, fps=float(data["fps"]), body_names=body_names, dof_names=[str(n) for n in data["joint_names"]],
         joint_pos=as_float["joint_pos"], joint_vel=as_float["joint_vel"], root_pos=as_float["root_pos_w"],
         root_quat=as_float["root_quat_w"], body_pos=as_float["body_pos_w"], body_quat=as_float["body_quat_w"],
         body_lin_vel=as_float["body_lin_vel_w"], body_ang_vel=as_float["body_ang_vel_w"], visuals=visuals,
+        skin=Skin.load(skin_file) if skin_file.is_file() else None,
     )  # fmt: skip
 
 

@@ -66,8 +66,9 @@ def converted_folder(
     return target
 
 
-CONVERTED_FORMAT = 2
-"""Bumped when converted folders gain or change files (2: `humanoid_motion.npz` has `pelvis_rest`)."""
+CONVERTED_FORMAT = 3
+"""Bumped when converted folders gain or change files (2: `humanoid_motion.npz` has `pelvis_rest`;
+3: `humanoid_skin.npz`)."""
 
 
 def _fingerprint(case: Path, configs: dict) -> str:
