@@ -5,3 +5,8 @@ Isaac Lab) are imported by the submodules that use them.
 """
 
 __version__ = "0.1.0"
+
+OUTPUT_FORMAT = 3
+"""Bumped when the same inputs and settings give different outputs (converted folders, judge numbers):
+cached conversions and reused `hsimul3r run` stages carry it in their fingerprints, so they are redone.
+3: converted humanoids have `pelvis_rest` and `humanoid_skin.npz`; the judge measures the skin."""

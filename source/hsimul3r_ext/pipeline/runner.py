@@ -1,8 +1,9 @@
 """Run the stages in order into `OUT/<stage>/`, reusing every finished stage whose fingerprint is unchanged.
 
 A stage's fingerprint hashes what its result depends on: its config sections after the overrides, the
-run options it uses, the input case's files, the fingerprints of the stages it needs and the package
-version. A changed override therefore re-runs the stages reading it and everything downstream.
+run options it uses, the input case's files, the fingerprints of the stages it needs, the package
+version and its output format. A changed override therefore re-runs the stages reading it and everything
+downstream.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import OUTPUT_FORMAT, __version__
 from ..atomic_dir import atomic_output_dir
 from ..hsi.case_io import MANIFEST
 from ..hsi.errors import CaseError
@@ -131,6 +132,7 @@ def _fingerprint(
     content = {
         "stage": stage.name,
         "version": __version__,
+        "format": OUTPUT_FORMAT,
         "case": case_hash,
         "config": {group: sections[group] for group in stage.reads},
         "options": {name: option_values[name] for name in stage.options},

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from ... import __version__
+from ... import OUTPUT_FORMAT, __version__
 from ...assets.config import CACHE_ENV
 from ...hsi.case_io import MANIFEST
 from ...hsi.errors import CaseError
@@ -66,13 +66,8 @@ def converted_folder(
     return target
 
 
-CONVERTED_FORMAT = 3
-"""Bumped when converted folders gain or change files (2: `humanoid_motion.npz` has `pelvis_rest`;
-3: `humanoid_skin.npz`)."""
-
-
 def _fingerprint(case: Path, configs: dict) -> str:
-    identity = {"version": __version__, "format": CONVERTED_FORMAT, **configs}
+    identity = {"version": __version__, "format": OUTPUT_FORMAT, **configs}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
     for file in sorted(p for p in case.rglob("*") if p.is_file()):
         digest.update(file.relative_to(case).as_posix().encode())
