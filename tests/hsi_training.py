@@ -1,9 +1,12 @@
-"""A short HSI-Sit training through `scripts/train.py` in a child process, shared by the task and rollout tests."""
+"""HSI-Sit training and playback through `scripts/train.py` / `scripts/play.py` in child processes (shared by tests)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,3 +25,27 @@ def train_hsi_sit(
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (run,) = (work / "logs" / "rsl_rl" / "hsi_sit").iterdir()
     return run
+
+
+PLAYBACK_RUNNING = "Policy playback is running"
+"""What Isaac Lab's player prints once it has exported the policy and plays until Ctrl+C."""
+
+
+def play_then_stop(command: list[str], cwd: Path, log: Path, timeout_s: float = 600) -> str:
+    """Run a player until its playback runs, stop it with Ctrl+C as a user does, return its whole output.
+
+    The output goes to `log`, not a pipe: a pipe nobody reads fills up and blocks the player."""
+    deadline = time.monotonic() + timeout_s
+    with log.open("w") as out:
+        play = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            while PLAYBACK_RUNNING not in log.read_text() and play.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            play.send_signal(signal.SIGINT)
+            play.wait(timeout=max(1.0, deadline - time.monotonic()))
+        finally:
+            if play.poll() is None:
+                os.kill(play.pid, signal.SIGKILL)
+    output = log.read_text()
+    assert play.returncode == 0, output[-3000:]
+    return output

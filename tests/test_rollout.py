@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from hsi_training import train_hsi_sit
+from hsi_training import play_then_stop, train_hsi_sit
 
 from hsimul3r_ext.hsi.case_io import load_case
 from hsimul3r_ext.hsi.errors import CaseError
@@ -58,18 +56,7 @@ def played(work: Path, trained_run: Path) -> tuple[Path, Path]:
         f"env.cases=[{CASE}]",
     ]  # fmt: skip
     exported = trained_run / "exported"
-    play = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 300
-        while not (exported / "policy.onnx").is_file() and play.poll() is None and time.monotonic() < deadline:
-            time.sleep(1.0)
-        time.sleep(2.0)  # playback is running: stop it like a user does, then the rollout runs
-        play.send_signal(signal.SIGINT)
-        output, _ = play.communicate(timeout=300)
-    finally:
-        if play.poll() is None:
-            os.kill(play.pid, signal.SIGKILL)
-    assert play.returncode == 0, output.decode()[-3000:]
+    play_then_stop(command, work, work / "play.log")  # the rollout runs after playback stops
     return exported / "policy.pt", refined
 
 

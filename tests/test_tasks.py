@@ -8,16 +8,12 @@ Runtime: ~55 s in all on 2 CPU cores (training ~17 s, playback ~18 s, conversion
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hsi_training import train_hsi_sit
+from hsi_training import play_then_stop, train_hsi_sit
 
 from hsimul3r_ext.tasks.cli_args import rsl_rl_argv
 from hsimul3r_ext.tasks.hsi.cases import EXAMPLES_DIR, converted_folder, parse_case_list
@@ -221,18 +217,7 @@ def test_play_exports_jit_and_onnx_with_deployment_metadata(trained_run: Path, s
         "--num_envs", "1", "--checkpoint", str(trained_run / "model_1.pt"), f"env.cases=[{sit_case}]",
     ]  # fmt: skip
     exported = trained_run / "exported"
-    play = subprocess.Popen(command, cwd=trained_run.parents[3], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 300
-        while not (exported / "policy.onnx").is_file() and play.poll() is None and time.monotonic() < deadline:
-            time.sleep(1.0)
-        time.sleep(2.0)  # playback is running: stop it like a user does
-        play.send_signal(signal.SIGINT)
-        output, _ = play.communicate(timeout=120)
-    finally:
-        if play.poll() is None:
-            os.kill(play.pid, signal.SIGKILL)
-    assert play.returncode == 0, output.decode()[-3000:]
+    play_then_stop(command, trained_run.parents[3], trained_run.parents[3] / "play.log")
     assert (exported / "policy.pt").is_file() and (exported / "hsi_policy.json").is_file()
     model = onnx.load(str(exported / "policy.onnx"), load_external_data=False)
     props = {p.key: json.loads(p.value) for p in model.metadata_props}
