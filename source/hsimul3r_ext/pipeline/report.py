@@ -179,18 +179,22 @@ def _pictures(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     if training is not None:
         pictures.append({"title": "Forward pass: training curve", "path": f"{FORWARD}/{training['curve']}"})
     for stage, when in JUDGED:
-        report = records.get(stage)
-        folder = f"{stage}/judge" if stage == FORWARD else stage
+        report, folder = records.get(stage), _judge_folder(stage)
         for plot in [] if report is None else report["files"]["plots"]:
             pictures.append({"title": f"Judge {when}: {Path(plot).stem.replace('_', ' ')}", "path": f"{folder}/{plot}"})
     return pictures
+
+
+def _judge_folder(stage: str) -> str:
+    """Where a judged stage's judge wrote, relative to OUT (the forward stage judges in a sub-folder)."""
+    return f"{stage}/judge" if stage == FORWARD else stage
 
 
 def _links(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     links = []
     for stage, when in JUDGED:
         if stage in records:
-            folder, name = (f"{stage}/judge" if stage == FORWARD else stage), f"judge report {when}"
+            folder, name = _judge_folder(stage), f"judge report {when}"
             links.append({"title": name, "path": f"{folder}/report.md"})
             links.append(
                 {"title": f"{name}: recording (Isaac Sim)", "path": f"{folder}/{records[stage]['files']['recording']}"}

@@ -110,8 +110,8 @@ def _rollout(
         robot, command = base.scene["robot"], base.command_manager.get_term("motion")
         origin = base.scene.env_origins[0]
         root = command.motion.root_index
-        body = _converted_body(base.layout.motion_files[0])
-        dof_order = _dof_order(base.layout.motion_files[0], robot.joint_names, body["joint_names"])
+        body = _converted_body(base.layout.motion_files[0], robot.joint_names)
+        dof_order = body["dof_order"]
         body_order = [robot.body_names.index(n) for n in SMPL_JOINT_NAMES]
         steps = round(float(command.motion.duration[0]) / base.step_dt)
         root_pos, root_quat, dof_pos, body_pos, reference_pos = [], [], [], [], []
@@ -174,28 +174,22 @@ def _drift(start: tuple[np.ndarray, np.ndarray], end: tuple[np.ndarray, np.ndarr
     }
 
 
-def _converted_body(motion_file: Path) -> dict[str, Any]:
-    """The simulated humanoid's DOF names, hinge orders and rest pelvis, as its conversion recorded them."""
-    with np.load(motion_file) as data:
-        if "pelvis_rest" not in data:
-            raise CaseError(motion_file, "pelvis_rest", "converted by an older version: convert again (run: --force)")
-        return {
-            "joint_names": [str(n) for n in data["joint_names"]],
-            "hinge_orders": [str(o) for o in data["hinge_orders"]],
-            "pelvis_rest": np.asarray(data["pelvis_rest"], dtype=np.float64),
-        }
-
-
-def _dof_order(motion_file: Path, sim_names: list[str], spec_names: list[str]) -> list[int]:
-    """Simulator DOF index of each humanoid DOF (`left_hip_x` <- `left_hip_0_y:1`), matched by name via the
-    converted motion, which names its columns like the humanoid and maps them to the simulator's names."""
+def _converted_body(motion_file: Path, sim_names: list[str]) -> dict[str, Any]:
+    """The simulated humanoid as its conversion recorded it: the simulator DOF index of each humanoid DOF in the
+    humanoid's order (`left_hip_x` <- `left_hip_0_y:1`, matched by name through the converted motion, whose
+    columns are the humanoid's DOFs), its hinge orders and its rest pelvis."""
     from .motion_library import motion_dof_names
 
     with np.load(motion_file) as data:
-        columns = motion_dof_names(data, motion_file)
-        column_names = [str(n) for n in data["joint_names"]]
-    sim_of = {column_names[column]: sim_names.index(name) for name, column in columns.items()}
-    return [sim_of[name] for name in spec_names]
+        if "pelvis_rest" not in data:
+            raise CaseError(motion_file, "pelvis_rest", "converted by an older version: convert again (run: --force)")
+        column_of = motion_dof_names(data, motion_file)  # simulator DOF name -> motion column
+        sim_of_column = {column: sim_names.index(name) for name, column in column_of.items()}
+        return {
+            "dof_order": [sim_of_column[column] for column in range(len(data["joint_names"]))],
+            "hinge_orders": [str(o) for o in data["hinge_orders"]],
+            "pelvis_rest": np.asarray(data["pelvis_rest"], dtype=np.float64),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
