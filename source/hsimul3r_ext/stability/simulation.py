@@ -13,6 +13,7 @@ from scipy.spatial.transform import Rotation
 
 from .config import JudgeConfig
 from .metrics import ObjectTrack
+from .midphase import refit_body_bvh
 from .scene import JudgedObject
 
 
@@ -34,7 +35,9 @@ def add_object(builder: newton.ModelBuilder, obj: JudgedObject, position: np.nda
 
 def make_solver(model: newton.Model, config: JudgeConfig) -> newton.solvers.SolverMuJoCo:
     if config.backend == "mujoco_cpu":
-        return newton.solvers.SolverMuJoCo(model, use_mujoco_cpu=True)
+        solver = newton.solvers.SolverMuJoCo(model, use_mujoco_cpu=True)
+        refit_body_bvh(solver.mj_model)
+        return solver
     return newton.solvers.SolverMuJoCo(model, integrator="implicitfast")
 
 
