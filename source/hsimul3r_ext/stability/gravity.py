@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import mujoco
 import newton
 import numpy as np
 
 from .config import JudgeConfig
 from .metrics import ObjectTrack, StabilityVerdict, judge_stability
+from .object_model import gravity_model
 from .scene import JudgedObject
 from .simulation import TrackRecorder, add_object, grounded_position, make_solver, record_every, static_track
 
@@ -29,15 +31,61 @@ class GravityResult:
 
 
 def gravity_test(objects: list[JudgedObject], config: JudgeConfig) -> list[GravityResult]:
-    """Simulate every object by itself; one Newton model (one MuJoCo world) per object on the CPU backend,
-    one model with a world per object on MuJoCo-Warp (batched)."""
+    """Simulate every object by itself: on the CPU backend all objects of the case in one MuJoCo model
+    compiled from their USDs, none touching another; on MuJoCo-Warp through Newton, one model per object
+    (MuJoCo-Warp batches worlds of the same layout only)."""
     placed = [grounded_position(obj, config.gravity.max_ground_gap_m) for obj in objects]
     if config.backend == "mujoco_warp":
-        return _batched(objects, placed, config)
-    return [_batched([obj], [pose], config)[0] for obj, pose in zip(objects, placed, strict=True)]
+        return [_newton_worlds([obj], [pose], config)[0] for obj, pose in zip(objects, placed, strict=True)]
+    return _mujoco_cpu(objects, placed, config)
 
 
-def _batched(objects: list[JudgedObject], placed: list[tuple[np.ndarray, float]], config: JudgeConfig):
+def _mujoco_cpu(objects: list[JudgedObject], placed: list[tuple[np.ndarray, float]], config: JudgeConfig):
+    start = time.perf_counter()
+    dynamic = [k for k, obj in enumerate(objects) if not obj.static]
+    model = gravity_model([objects[k] for k in dynamic], [placed[k][0] for k in dynamic], config.sim_dt)
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    steps, every = round(config.gravity.seconds / config.sim_dt), record_every(config)
+    times, poses, coms, speeds = [], [], [], []
+    velocity = np.zeros(6)
+
+    def sample(t: float) -> None:
+        times.append(t)
+        poses.append(np.concatenate([data.xpos[1:], data.xquat[1:, [1, 2, 3, 0]]], axis=1))
+        coms.append(data.xipos[1:].copy())
+        body_speeds = []
+        for body in range(1, model.nbody):
+            mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_BODY, body, velocity, 0)
+            body_speeds.append((np.linalg.norm(velocity[3:]), np.linalg.norm(velocity[:3])))
+        speeds.append(body_speeds)
+
+    sample(0.0)
+    for done in range(0, steps, every):
+        count = min(every, steps - done)
+        for _ in range(count):
+            mujoco.mj_step(model, data)
+        sample((done + count) * config.sim_dt)
+    seconds = (time.perf_counter() - start) / len(objects)
+    time_array, pose_array, com_array = np.asarray(times), np.stack(poses), np.stack(coms)
+    speed_array = np.asarray(speeds).reshape(len(times), len(dynamic), 2)
+    results = []
+    for k, (obj, (position, shift)) in enumerate(zip(objects, placed, strict=True)):
+        if obj.static:
+            track = static_track(obj, position, time_array)
+            body_poses = np.tile(np.concatenate([position, obj.orientation]), (len(time_array), 1))
+        else:
+            body = dynamic.index(k)
+            body_poses = pose_array[:, body]
+            track = ObjectTrack(
+                time_array, com_array[:, body], body_poses[:, 3:], speed_array[:, body, 0], speed_array[:, body, 1]
+            )
+        verdict = judge_stability(track, config.stable)
+        results.append(GravityResult(obj.name, shift, position, track, body_poses, verdict, seconds))
+    return results
+
+
+def _newton_worlds(objects: list[JudgedObject], placed: list[tuple[np.ndarray, float]], config: JudgeConfig):
     start = time.perf_counter()
     builder = newton.ModelBuilder()
     bodies = []

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
-from pxr import Usd, UsdGeom
+from pxr import Gf, Usd, UsdGeom, UsdPhysics
 
+from ..assets.usd_object import MATERIAL
 from ..body.skin import Skin
 from ..hsi.errors import CaseError
 
@@ -30,7 +31,16 @@ class JudgedObject:
     static: bool
     mass_kg: float
     visual: trimesh.Trimesh  # object frame
-    hull_points: np.ndarray  # (N, 3) all collision hull vertices, object frame
+    hulls: list[np.ndarray]  # (N_k, 3) vertices of each collision hull, object frame
+    center_of_mass: np.ndarray  # (3,) object frame, as in the USD's MassAPI
+    principal_moments: np.ndarray  # (3,) kg m^2
+    principal_axes_xyzw: np.ndarray  # (4,)
+    friction: float | None  # the physics material's dynamic friction (what Newton passes to MuJoCo); None: no material
+
+    @property
+    def hull_points(self) -> np.ndarray:
+        """(N, 3) all collision hull vertices, object frame."""
+        return np.concatenate(self.hulls)
 
 
 @dataclass
@@ -92,11 +102,18 @@ def _load_object(folder: Path, name: str, entry: dict) -> JudgedObject:
     hulls = [_mesh(p) for p in root.GetChild("collision").GetChildren() if p.IsA(UsdGeom.Mesh)]
     if visual is None or not hulls:
         raise CaseError(usd, f"objects.{name}", "needs a visual mesh and collision hulls")
+    mass = UsdPhysics.MassAPI(root)
+    axes = mass.GetPrincipalAxesAttr().Get() or Gf.Quatf(1.0)
+    material = UsdPhysics.MaterialAPI(root.GetChild(MATERIAL))
     return JudgedObject(
         name=name, usd_file=usd, usd_relative=entry["usd"],
         position=np.asarray(entry["position_m"], float), orientation=np.asarray(entry["orientation_xyzw"], float),
         static=bool(entry["static"]), mass_kg=float(entry["mass"]["mass_kg"]), visual=visual,
-        hull_points=np.concatenate([h.vertices for h in hulls]),
+        hulls=[np.asarray(h.vertices) for h in hulls],
+        center_of_mass=np.asarray(mass.GetCenterOfMassAttr().Get() or (0, 0, 0), float),
+        principal_moments=np.asarray(mass.GetDiagonalInertiaAttr().Get() or (0, 0, 0), float),
+        principal_axes_xyzw=np.array([*axes.GetImaginary(), axes.GetReal()], float),
+        friction=float(material.GetDynamicFrictionAttr().Get()) if material else None,
     )  # fmt: skip
 
 
