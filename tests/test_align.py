@@ -89,8 +89,9 @@ def test_prior_pulls_back_toward_the_reconstruction() -> None:
     assert _descent(prior_loss(moved, angle, torch.zeros(1, dtype=torch.float64), (0.1, 0.2, 0.05)), angle)[0] < 0
 
 
-def _seat_scene(skin_offset_z: float, labelled: bool = True) -> AlignmentProblem:
-    """A 45 cm box 'seat' on the floor and a 'pelvis' patch of skin above (or in) it in two frames."""
+def _seat_scene(skin_offset_z: float, labelled: bool = True, seat_z: float = 0.0) -> AlignmentProblem:
+    """A 45 cm box 'seat' on the floor (or `seat_z` off it) and a 'pelvis' patch of skin above (or in) where
+    it belongs on the floor, in two frames."""
     seat = trimesh.creation.box([0.5, 0.5, 0.45])
     seat.apply_translation([0, 0, 0.225])  # its own frame has the base centre at the origin, as cases do
     samples, _ = trimesh.sample.sample_surface(seat, 400, seed=0)
@@ -99,7 +100,7 @@ def _seat_scene(skin_offset_z: float, labelled: bool = True) -> AlignmentProblem
         field=MeshDistance(seat.vertices, seat.faces),
         hull=np.asarray(seat.vertices, dtype=float),
         samples=np.asarray(samples),
-        position=np.array([0.3, 0.0, 0.0]),
+        position=np.array([0.3, 0.0, seat_z]),
         orientation=np.array([0.0, 0.0, 0.0, 1.0]),
         on_floor=True,
         static=False,
@@ -137,6 +138,17 @@ def test_optimiser_brings_a_hovering_part_onto_its_object() -> None:
     after = measure_alignment(problem.surface, result.objects, problem.contacts, result.human_translation)
     assert before["mean_contact_distance_mm"] == pytest.approx(50.0, abs=1.0)
     assert after["mean_contact_distance_mm"] <= 1000 * config.contact.touching_m + 2.0
+    assert after["max_penetration_mm"] < 3.0
+
+
+@pytest.mark.parametrize("seat_z", [-0.3, 0.12])
+def test_a_floor_object_ends_on_the_floor_however_far_off_it_started(seat_z: float) -> None:
+    """Sunk 30 cm is farther than 60 small steps reach: floor objects start on the floor."""
+    config = load_align_config(["align.steps=60"])
+    problem = _seat_scene(0.0, seat_z=seat_z)
+    result = optimise(problem, config, progress=False)
+    after = measure_alignment(problem.surface, result.objects, problem.contacts, result.human_translation)
+    assert abs(after["objects"]["seat"]["lowest_point_mm"]) <= 2.0
     assert after["max_penetration_mm"] < 3.0
 
 

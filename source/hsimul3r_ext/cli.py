@@ -26,11 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extras)}")
         args.overrides = [*args.overrides, *extras]
     _quiet_warp()
+    _escape_unprintable_names()
     try:
         return args.run(args)
     except CaseError as err:
         print(f"hsimul3r: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _escape_unprintable_names() -> None:
+    """POSIX file names are bytes: one the terminal's encoding cannot show is printed escaped, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _quiet_warp() -> None:
@@ -152,6 +160,12 @@ def _add_body_models(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _print_warnings(warnings: Sequence[object]) -> None:
+    """Doubtful input the command accepted: one line each on stderr, as errors are."""
+    for warning in warnings:
+        print(f"hsimul3r: warning: {warning}", file=sys.stderr)
+
+
 def _floats(text: str, count: int, file: str, field: str) -> np.ndarray:
     try:
         values = np.array([float(v) for v in text.split(",")])
@@ -223,6 +237,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     print(summary(scene))
+    _print_warnings(scene.warnings)
     print(f"case written to {args.out}")
     return 0
 
@@ -231,6 +246,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .hsi.case_io import load_case
 
     scene = load_case(args.case)
+    _print_warnings(scene.warnings)
     frames = "no motion" if scene.motion is None else f"{scene.motion.num_frames} frames"
     print(f"ok: {args.case} is a valid case ({frames}, {len(scene.objects)} objects)")
     return 0
@@ -243,6 +259,7 @@ def _run_info(args: argparse.Namespace) -> int:
     scene = load_case(args.case)
     png = args.png or args.case.parent / f"{args.case.resolve().name}.preview.png"
     print(summary(scene))
+    _print_warnings(scene.warnings)
     print(f"preview: {render_preview(scene, png)}")
     return 0
 
@@ -258,13 +275,15 @@ def _run_convert(args: argparse.Namespace) -> int:
     )  # fmt: skip
     for name, entry in report["objects"].items():
         collision = entry["collision"]
+        lifted = f", lifted {entry['ground_shift_m']:.3f} m onto the floor" if entry["ground_shift_m"] else ""
         print(
             f"{name}: {collision['hull_count']} hull(s) ({collision['method']}"
             f"{', cached' if collision['cache_hit'] else ''}), {entry['mass']['mass_kg']:.3g} kg"
-            f" ({entry['mass']['mass_source']}), {entry['seconds']:.1f} s"
+            f" ({entry['mass']['mass_source']}){lifted}, {entry['seconds']:.1f} s"
         )
         if collision["fallback_reason"]:
             print(f"hsimul3r: warning: {name}: convex-hull fallback: {collision['fallback_reason']}", file=sys.stderr)
+    _print_warnings(report["warnings"])
     humanoid = report["humanoid"]
     if humanoid["built"]:
         print(f"humanoid: {humanoid['usd']}, {humanoid['mjcf']} (see humanoid.json)")
@@ -295,11 +314,13 @@ def _run_judge(args: argparse.Namespace) -> int:
 
 
 def _run_run(args: argparse.Namespace) -> int:
+    from .hsi.case_io import load_case
     from .pipeline import RunOptions, run_job
     from .pipeline.report import type_label
 
     options = RunOptions(models_dir=args.body_models, gravity_only=args.gravity_only)
     run = run_job(args.case, args.out, args.overrides, options=options, force=args.force)
+    _print_warnings(load_case(args.case).warnings)  # the input's doubts, once the job accepted it
     for when in ("before", "after"):
         verdict = run["verdict"][when]
         if verdict is not None:

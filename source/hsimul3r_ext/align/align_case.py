@@ -49,7 +49,10 @@ def align_case(
         "case": scene.name,
         "moved": {
             "human": {"translation_m": [float(v) for v in result.human_translation]},
-            "objects": {obj.name: move for obj, move in zip(problem.objects, result.moves, strict=True)},
+            "objects": {
+                obj.name: {**move, "on_floor": obj.on_floor}
+                for obj, move in zip(problem.objects, result.moves, strict=True)
+            },
         },
         "metrics": {"before": before, "after": after},
         "contact_source": problem.contacts.source,

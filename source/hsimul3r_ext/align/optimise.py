@@ -151,7 +151,10 @@ class _MovingObject:
         self.rotation = torch.zeros(rotation_size, dtype=dtype, requires_grad=rotation_size > 0)
         self.log_scale = torch.zeros(int(scaled), dtype=dtype, requires_grad=scaled)
         self.base_rotation = torch.as_tensor(Rotation.from_quat(geometry.orientation).as_matrix(), dtype=dtype)
-        self.base_position = torch.as_tensor(geometry.position, dtype=dtype)
+        # A floor object starts on the floor: from deep in it the small steps would run out first. The prior
+        # measures moves from there: how far the reconstruction sank it is the error fixed, not evidence to keep.
+        lift = -geometry.lowest_z() if free and geometry.on_floor else 0.0
+        self.base_position = torch.as_tensor(geometry.position + np.array([0.0, 0.0, lift]), dtype=dtype)
         self.hull = torch.as_tensor(geometry.hull, dtype=dtype)
         chosen = np.random.default_rng(0).permutation(len(geometry.samples))[:MAX_OBJECT_POINTS]
         self.samples = torch.as_tensor(geometry.samples[chosen], dtype=dtype)
@@ -209,7 +212,7 @@ class _MovingObject:
         self.place()
         quat = Rotation.from_matrix(self.matrix.numpy()).as_quat()
         record = {
-            "translation_m": [float(v) for v in self.translation],
+            "translation_m": [float(v) for v in self.position.numpy() - self.geometry.position],
             "rotation_deg": float(np.degrees(float(self.angle()))),
             "scale": float(self.scale),
         }

@@ -102,7 +102,7 @@ def _object_geometry(scene: HSIScene, index: int, config: AlignConfig) -> Object
         samples=np.asarray(samples, dtype=float),
         position=np.asarray(obj.position, dtype=float),
         orientation=np.asarray(obj.orientation, dtype=float),
-        on_floor=bool(abs(lowest) <= config.on_floor_within_m),
+        on_floor=bool(lowest <= config.on_floor_within_m),  # sunk by any depth, or floating a little
         static=obj.static,
     )
 

@@ -90,7 +90,7 @@ class SceneConfig:
     ground_size_m: float = 20.0
     ground_thickness_m: float = 0.2
     gravity_m_s2: float = 9.81
-    max_ground_penetration_m: float = 0.05
+    max_ground_penetration_m: float = 0.002  # a dynamic object starting deeper in the floor is lifted onto it
 
 
 @dataclass

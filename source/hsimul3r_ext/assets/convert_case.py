@@ -39,6 +39,9 @@ def convert_case(
 ) -> dict[str, Any]:
     """Convert every object of the case and write the scene; returns the `convert.json` report.
 
+    Objects start where the case puts them, except that a dynamic object sunk into the floor is lifted
+    onto it (`ground_shift_m`, `case_position_m`); the report's `warnings` say so, with the case's own.
+
     `build_humanoid(scene, folder)` writes the humanoid's files into the (staging) output folder and
     says where they are, or returns None (e.g. for a case without motion); without it, or with None,
     the scene has objects only. `progress`: True shows a progress bar, None shows it only on a
@@ -68,6 +71,7 @@ def convert_case(
             "scene_mjcf": SCENE_MJCF,
             "objects": {asset.obj.name: {"usd": object_usd_file(asset.obj.name), **asset.report()} for asset in assets},
             "humanoid": _humanoid_record(humanoid, asked=build_humanoid is not None),
+            "warnings": [str(w) for w in [*scene.warnings, *(a.warning for a in assets if a.warning)]],
             "config": {**config.to_json(), "coacd_cache_dir_resolved": str(config.coacd.cache_path())},
             "seconds": time.perf_counter() - start,
         }

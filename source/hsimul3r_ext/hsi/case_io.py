@@ -14,9 +14,10 @@ import numpy as np
 import trimesh
 
 from ..atomic_dir import atomic_output_dir
-from .errors import CaseError
+from .errors import CaseError, CaseWarning
 from .limits import DEFAULT_LIMITS, ValidationLimits
 from .motion import Motion
+from .placement import check_floor_placement
 from .safe_pickle import load_npz
 from .scene import MESH_SUFFIXES, HSIScene, PointCloudRef, SceneObject, reject_unknown_fields
 
@@ -64,6 +65,8 @@ def load_case(case_dir: str | Path, limits: ValidationLimits = DEFAULT_LIMITS) -
         data = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CaseError(manifest_path, "file", "missing: a case folder needs hsi.json") from None
+    except OSError as err:  # a folder named hsi.json, no permission, ...
+        raise CaseError(manifest_path, "file", f"cannot be read ({err.strerror or err})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CaseError(manifest_path, "json", f"not valid JSON ({err})") from None
     reject_unknown_fields(data, _TOP_LEVEL, manifest_path, "manifest")
@@ -82,10 +85,12 @@ def load_case(case_dir: str | Path, limits: ValidationLimits = DEFAULT_LIMITS) -
         raise CaseError(manifest_path, "provenance", "expected a list of records (JSON objects)")
 
     motion = None if data.get("motion") is None else _load_motion(root, data["motion"], manifest_path, limits)
-    objects = [
-        _load_object(root, SceneObject.from_json(item, manifest_path, f"objects[{i}]"), manifest_path, i, limits)
-        for i, item in enumerate(_list(data, "objects", manifest_path))
-    ]
+    objects, warnings = [], []
+    for i, item in enumerate(_list(data, "objects", manifest_path)):
+        objects.append(SceneObject.from_json(item, manifest_path, f"objects[{i}]"))
+        warning = _load_object(root, objects[-1], manifest_path, i, limits)
+        if warning:
+            warnings.append(warning)
     names = [obj.name for obj in objects]
     if len(set(names)) != len(names):
         raise CaseError(manifest_path, "objects", f"object names must be unique, got {names}")
@@ -93,7 +98,7 @@ def load_case(case_dir: str | Path, limits: ValidationLimits = DEFAULT_LIMITS) -
         _load_point_cloud(root, PointCloudRef.from_json(item, manifest_path, f"point_clouds[{i}]"), manifest_path, i)
         for i, item in enumerate(_list(data, "point_clouds", manifest_path))
     ]
-    return HSIScene(data["name"], motion, objects, clouds, provenance, root=root)
+    return HSIScene(data["name"], motion, objects, clouds, provenance, root=root, warnings=warnings)
 
 
 def save_case(scene: HSIScene, out_dir: str | Path, *, overwrite: bool = False) -> Path:
@@ -129,7 +134,7 @@ def resolve_inside(root: Path, relative: str, file: Path, field: str) -> Path:
     if not path.is_relative_to(root.resolve()):
         raise CaseError(file, field, f"{relative!r} points outside the case folder")
     if not path.is_file():
-        raise CaseError(file, field, f"{relative!r} does not exist")
+        raise CaseError(file, field, f"{relative!r} {'is not a file' if path.exists() else 'does not exist'}")
     return path
 
 
@@ -175,8 +180,8 @@ def _load_motion(root: Path, section: Any, manifest: Path, limits: ValidationLim
     fps = section["fps"]
     if not isinstance(fps, int | float) or isinstance(fps, bool):
         raise CaseError(manifest, "motion.fps", f"expected a number, got {fps!r}")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
+    try:  # our own handle: np.load leaves its file open when the archive is corrupt
+        with path.open("rb") as stream, np.load(stream, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise CaseError(path, "file", f"not a plain-array .npz ({err})") from None
@@ -203,12 +208,16 @@ def _load_motion(root: Path, section: Any, manifest: Path, limits: ValidationLim
     return motion
 
 
-def _load_object(root: Path, obj: SceneObject, manifest: Path, index: int, limits: ValidationLimits) -> SceneObject:
+def _load_object(
+    root: Path, obj: SceneObject, manifest: Path, index: int, limits: ValidationLimits
+) -> CaseWarning | None:
+    """Validate one object and its mesh; a placement off the floor comes back as a warning."""
     where = f"objects[{index}]"
     obj.validate(manifest, where, limits)
     path = resolve_inside(root, obj.mesh, manifest, f"{where}.mesh")
-    check_object_size(load_mesh(path, f"{where}.mesh"), path, f"{where}.mesh", limits)
-    return obj
+    mesh = load_mesh(path, f"{where}.mesh")
+    check_object_size(mesh, path, f"{where}.mesh", limits)
+    return check_floor_placement(mesh.vertices, obj, manifest, f"{where}.position", limits)
 
 
 def _load_point_cloud(root: Path, ref: PointCloudRef, manifest: Path, index: int) -> PointCloudRef:
@@ -217,6 +226,8 @@ def _load_point_cloud(root: Path, ref: PointCloudRef, manifest: Path, index: int
     points = arrays.get("points")
     if points is None or points.ndim != 2 or points.shape[1] != 3 or points.shape[0] == 0:
         raise CaseError(path, "points", "expected a non-empty (N, 3) array")
+    if points.dtype.kind != "f":
+        raise CaseError(path, "points", f"expected floating point numbers, got dtype {points.dtype}")
     if not np.isfinite(points).all():
         raise CaseError(path, "points", "contains NaN or inf")
     if points.shape[0] != ref.num_points:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..atomic_dir import atomic_output_dir
 from .case_io import load_case, write_case_files
-from .errors import CaseError
+from .errors import CaseError, CaseWarning
 from .importers import MotionImportOptions, import_motion
 from .importers.meshes import ObjectSpec, import_object, object_name
 from .importers.point_clouds import import_point_cloud
@@ -24,7 +24,10 @@ def ingest(
     name: str | None = None,
     overwrite: bool = False,
 ) -> HSIScene:
-    """Import a motion, object meshes and point clouds into `out_dir`; nothing is left on failure."""
+    """Import a motion, object meshes and point clouds into `out_dir`; nothing is left on failure.
+
+    The scene returned carries the importers' warnings (objects off the floor), named on the input files.
+    """
     if motion is None and not objects:
         raise CaseError(out_dir, "inputs", "nothing to ingest: give --motion and/or --object")
     out = Path(out_dir)
@@ -42,9 +45,9 @@ def ingest(
                 raise CaseError(spec.path, "name", f"object name {obj_name!r} is used twice")
             taken.add(obj_name)
             obj, record = import_object(spec, obj_name, stage)
-            obj.validate(spec.path, "object")
             scene.objects.append(obj)
             scene.provenance.append(record)
+            scene.warnings += [CaseWarning(str(spec.path), "position", problem) for problem in record["warnings"]]
         for index, (path, scale, up_axis) in enumerate(point_clouds or []):
             ref, record = import_point_cloud(Path(path), f"scene_points_{index}", stage, scale, up_axis)
             scene.point_clouds.append(ref)

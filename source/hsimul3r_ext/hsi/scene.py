@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CaseError
+from .errors import CaseError, CaseWarning
 from .limits import DEFAULT_LIMITS, ValidationLimits
 from .motion import Motion
 
@@ -72,6 +72,11 @@ class SceneObject:
         position = np.asarray(self.position, dtype=float)
         if position.shape != (3,) or not np.isfinite(position).all():
             raise CaseError(file, f"{where}.position", "expected 3 finite numbers")
+        if np.abs(position).max() > limits.max_abs_position_m:
+            raise CaseError(
+                file, f"{where}.position", f"{np.abs(position).max():.3g} m from the origin, over "
+                f"{limits.max_abs_position_m:g} m: garbage or wrong units?",
+            )  # fmt: skip
         quat = np.asarray(self.orientation, dtype=float)
         if quat.shape != (4,) or not np.isfinite(quat).all():
             raise CaseError(file, f"{where}.orientation_xyzw", "expected 4 finite numbers (x, y, z, w)")
@@ -122,6 +127,7 @@ class HSIScene:
     point_clouds: list[PointCloudRef] = field(default_factory=list)
     provenance: list[dict[str, Any]] = field(default_factory=list)
     root: Path | None = None  # the folder the relative asset paths refer to
+    warnings: list[CaseWarning] = field(default_factory=list)  # found when loaded; not part of the manifest
 
     def object(self, name: str) -> SceneObject:
         for obj in self.objects:

@@ -15,6 +15,7 @@ from ..axes import rotation_matrix_list, to_z_up
 from ..case_io import check_object_size, load_mesh
 from ..errors import CaseError
 from ..limits import DEFAULT_LIMITS, ValidationLimits
+from ..placement import check_floor_placement
 from ..scene import SceneObject
 
 _GLTF = (".glb", ".gltf")
@@ -54,36 +55,39 @@ def import_object(
     """Bake scale and axes into the mesh once, re-centre it on its footprint, write it into the case.
 
     Re-centring puts the object's origin at the centre of its base, so the pose (what alignment later
-    optimises) turns the object about itself; the world placement of every vertex is unchanged.
+    optimises) turns the object about itself; the world placement of every vertex is unchanged. An object
+    off the floor is accepted with a warning in its provenance record (`warnings`); an absurd placement
+    is a CaseError naming the source file and `position`.
     """
     if not (np.isfinite(spec.scale) and spec.scale > 0):
         raise CaseError(spec.path, "scale", f"must be a positive number, got {spec.scale!r}")
-    mesh = load_mesh(spec.path)
     suffix = spec.path.suffix.lower()
-    up_axis = spec.up_axis or ("y" if suffix in _GLTF else "z")
-    axes = to_z_up(up_axis)
-    mesh.vertices = axes.apply(np.asarray(mesh.vertices, dtype=np.float64) * spec.scale)
-    check_object_size(mesh, spec.path, "scale", limits)
-    pose = Rotation.from_quat(spec.orientation)
-    centre = np.zeros(3)
-    if not spec.keep_origin:
-        low, high = mesh.bounds
-        centre = np.array([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2, low[2]])
-        mesh.vertices = mesh.vertices - centre
-    relative = f"objects/{name}{'.glb' if suffix in _GLTF else suffix}"
-    target = case_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mesh.export(target)
     obj = SceneObject(
         name=name,
-        mesh=relative,
-        position=np.asarray(spec.position, dtype=np.float64) + pose.apply(centre),
+        mesh=f"objects/{name}{'.glb' if suffix in _GLTF else suffix}",
+        position=np.asarray(spec.position, dtype=np.float64),
         orientation=np.asarray(spec.orientation, dtype=np.float64),
         category=spec.category,
         mass_kg=spec.mass_kg,
         density_kg_m3=spec.density_kg_m3,
         static=spec.static,
     )
+    obj.validate(spec.path, "object", limits)
+    mesh = load_mesh(spec.path)
+    up_axis = spec.up_axis or ("y" if suffix in _GLTF else "z")
+    axes = to_z_up(up_axis)
+    mesh.vertices = axes.apply(np.asarray(mesh.vertices, dtype=np.float64) * spec.scale)
+    check_object_size(mesh, spec.path, "scale", limits)
+    centre = np.zeros(3)
+    if not spec.keep_origin:
+        low, high = mesh.bounds
+        centre = np.array([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2, low[2]])
+        mesh.vertices = mesh.vertices - centre
+    obj.position = obj.position + Rotation.from_quat(obj.orientation).apply(centre)
+    warning = check_floor_placement(mesh.vertices, obj, spec.path, "position", limits)
+    target = case_dir / obj.mesh
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mesh.export(target)
     record = {
         "step": "import_object",
         "object": name,
@@ -94,5 +98,6 @@ def import_object(
         "world_rotation_to_z_up": rotation_matrix_list(axes),
         "origin_moved_to_base_centre_m": [float(v) for v in centre],
         "faces": len(mesh.faces),
+        "warnings": [] if warning is None else [warning.problem],
     }
     return obj, record
