@@ -233,6 +233,25 @@ def test_motion_with_nan(capsys: pytest.CaptureFixture[str], inputs: Path, out_p
     assert_bad_input(result, motion, "transl", out_parent, "NaN or inf")
 
 
+def test_amass_poses_of_text(capsys: pytest.CaptureFixture[str], inputs: Path, out_parent: Path) -> None:
+    poses = np.full((20, 72), "0", dtype="<U1")  # a re-export that wrote the numbers as strings
+    motion = write_npz(inputs / "text.npz", poses=poses, trans=np.zeros((20, 3)), betas=np.zeros(10),
+                       mocap_framerate=np.array(30.0))  # fmt: skip
+    result = run(capsys, "ingest", "--motion", motion, "-o", out_parent / "case")
+    assert_bad_input(result, motion, "poses", out_parent, "expected numbers, got <U1 values")
+
+
+def test_output_folder_that_cannot_be_created(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "results").write_text("a file where the output's parent folder should be")
+    out = tmp_path / "results" / "case"
+    code, stdout, err = ingest_example(capsys, out)
+    assert code == EXIT_BAD_INPUT and stdout == ""
+    assert err.strip().splitlines() == [
+        f"hsimul3r: error: {out}: output folder: cannot be created: {tmp_path / 'results'} is a file, not a folder"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
 def test_smpl_npz_with_body_pose_width_66(capsys: pytest.CaptureFixture[str], inputs: Path, out_parent: Path) -> None:
     arrays = example_arrays()
     arrays["body_pose"] = arrays["body_pose"][:, :66]

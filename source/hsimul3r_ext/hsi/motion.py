@@ -12,6 +12,7 @@ from .limits import DEFAULT_LIMITS, ValidationLimits
 from .smpl_layout import BODY_POSE_WIDTH, GENDERS, SMPL_JOINT_NAMES, stature_from_joints
 
 MODEL_TYPES = tuple(BODY_POSE_WIDTH)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 # Optional per-frame parameters: name -> (width, model types that have it). Expression width varies.
 OPTIONAL_PARAMS: dict[str, tuple[int | None, tuple[str, ...]]] = {
@@ -86,6 +87,11 @@ class Motion:
             if self.model_type not in models:
                 raise CaseError(file, name, f"not a parameter of {self.model_type} (only {', '.join(models)})")
             _frames(file, name, array, width, num_frames)
+        rotations = {"global_orient": self.global_orient, "body_pose": self.body_pose, **self.hand_face}
+        rotations.pop("expression", None)  # blend-shape weights, not rotations
+        for name, array in rotations.items():
+            _check_magnitude(file, name, array, limits.max_abs_axis_angle_rad, "axis-angle values")
+        _check_magnitude(file, "transl", self.transl, limits.max_abs_position_m, "positions (m)")
         if self.joints is not None:
             _check_joints(file, self, num_frames, limits)
         elif self.joint_names is not None:
@@ -153,11 +159,16 @@ class Motion:
             gender=gender,
             hand_face={k: arrays[k] for k in OPTIONAL_PARAMS if k in arrays},
             joints=arrays.get("joints"),
-            joint_names=None if names is None else tuple(str(n) for n in names),
+            joint_names=_names(names),
             contact_labels=arrays.get("contact_labels"),
-            contact_body_names=None if contact_names is None else tuple(str(n) for n in contact_names),
+            contact_body_names=_names(contact_names),
             pelvis_rest=None if pelvis_rest is None else np.asarray(pelvis_rest, dtype=np.float64),
         )
+
+
+def _names(value: np.ndarray | None) -> tuple[str, ...] | None:
+    """Names stored as an array of any rank (a 0-d array is one name)."""
+    return None if value is None else tuple(str(n) for n in np.asarray(value).reshape(-1))
 
 
 def _check_choice(file: str | Path, name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -174,7 +185,15 @@ def _float_array(file: str | Path, name: str, value: object, ndim: int) -> np.nd
     if not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0].tolist()
         raise CaseError(file, name, f"contains NaN or inf (first at index {bad})")
+    if array.size and np.abs(array).max() > _FLOAT32_MAX:
+        raise CaseError(file, name, "values beyond float32's range, in which motion.npz stores them")
     return array
+
+
+def _check_magnitude(file: str | Path, name: str, array: np.ndarray, bound: float, what: str) -> None:
+    largest = float(np.abs(array).max()) if array.size else 0.0
+    if largest > bound:
+        raise CaseError(file, name, f"{what} up to {largest:.3g}, over {bound:g}: garbage or wrong units?")
 
 
 def _frames(file: str | Path, name: str, value: object, width: int | None, num_frames: int | None = None) -> int:
@@ -197,6 +216,7 @@ def _check_joints(file: str | Path, motion: Motion, num_frames: int, limits: Val
     joints = _float_array(file, "joints", motion.joints, ndim=3)
     if joints.shape[0] != num_frames or joints.shape[2] != 3:
         raise CaseError(file, "joints", f"expected shape ({num_frames}, J, 3), got {joints.shape}")
+    _check_magnitude(file, "joints", joints, limits.max_abs_position_m, "positions (m)")
     _check_names(file, "joint_names", motion.joint_names, joints.shape[1])
     if motion.joint_names[: len(SMPL_JOINT_NAMES)] == SMPL_JOINT_NAMES:
         height = stature_from_joints(joints[:, : len(SMPL_JOINT_NAMES)])

@@ -14,6 +14,7 @@ from .common import (
     MotionImportOptions,
     as_float,
     as_str,
+    numbers,
     resolve_pelvis_rest,
     smpl_world_to_z_up,
     source_record,
@@ -44,19 +45,18 @@ def import_amass(path: Path, options: MotionImportOptions) -> ImportedMotion:
     rate_key = next((k for k in ("mocap_framerate", "mocap_frame_rate") if k in arrays), None)
     if rate_key is None:
         raise CaseError(path, "mocap_framerate", "missing (also looked for mocap_frame_rate)")
-    poses = np.asarray(arrays["poses"], dtype=np.float64)
+    poses, transl, betas = (numbers(arrays[key], path, key) for key in ("poses", "trans", "betas"))
     if poses.ndim != 2 or poses.shape[1] not in _LAYOUTS:
         raise CaseError(path, "poses", f"expected (T, 72 | 156 | 165) for SMPL / SMPL-H / SMPL-X, got {poses.shape}")
-    for key in ("poses", "trans", "betas"):
-        if not np.isfinite(np.asarray(arrays[key], dtype=np.float64)).all():
+    for key, values in (("poses", poses), ("trans", transl), ("betas", betas)):
+        if not np.isfinite(values).all():
             raise CaseError(path, key, "contains NaN or inf")
     model_type, layout = _LAYOUTS[poses.shape[1]]
     params = {name: poses[:, part] for name, part in layout.items()}
-    transl = np.asarray(arrays["trans"], dtype=np.float64)
     if transl.shape != (poses.shape[0], 3):
         raise CaseError(path, "trans", f"expected ({poses.shape[0]}, 3), got {transl.shape}")
-    betas = np.asarray(arrays["betas"], dtype=np.float64).reshape(-1)
-    gender = options.gender or (as_str(arrays["gender"]).lower() if "gender" in arrays else "neutral")
+    betas = betas.reshape(-1)
+    gender = options.gender or (as_str(arrays["gender"], path, "gender").lower() if "gender" in arrays else "neutral")
     record["model_type"] = model_type
     up_axis = options.up_axis or "z"
     pelvis = resolve_pelvis_rest(options, model_type, gender, betas, record) if up_axis != "z" else None

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import CaseError
 from ..safe_pickle import load_npz
 from .body_transforms import motion_from_body_transforms, reorder_bodies, smpl_order, unit_quaternions
-from .common import ImportedMotion, MotionImportOptions, as_float, as_str, source_record
+from .common import ImportedMotion, MotionImportOptions, as_float, as_str, numbers, source_record
 
 
 def import_beyondmimic(path: Path, options: MotionImportOptions) -> ImportedMotion:
@@ -22,12 +22,14 @@ def import_beyondmimic(path: Path, options: MotionImportOptions) -> ImportedMoti
     for key in ("fps", "body_pos_w", "body_quat_w"):
         if key not in arrays:
             raise CaseError(path, key, "missing (BeyondMimic files have fps, body_pos_w, body_quat_w)")
-    positions = np.asarray(arrays["body_pos_w"], dtype=np.float64)
+    positions = numbers(arrays["body_pos_w"], path, "body_pos_w")
     if positions.ndim != 3 or positions.shape[2] != 3:
         raise CaseError(path, "body_pos_w", f"expected (T, B, 3), got {positions.shape}")
     if not np.isfinite(positions).all():
         raise CaseError(path, "body_pos_w", "contains NaN or inf")
-    quat_order = options.quat_order or (as_str(arrays["quat_order"]) if "quat_order" in arrays else "wxyz")
+    quat_order = options.quat_order
+    if quat_order is None:
+        quat_order = as_str(arrays["quat_order"], path, "quat_order") if "quat_order" in arrays else "wxyz"
     record["quat_order"] = quat_order
     if np.asarray(arrays["body_quat_w"]).shape[:2] != positions.shape[:2]:
         raise CaseError(path, "body_quat_w", "frame or body count differs from body_pos_w")

@@ -17,7 +17,7 @@ from ..errors import CaseError
 from ..limits import DEFAULT_LIMITS
 from ..motion import Motion
 from ..smpl_layout import HUMANOID_BODY_ORDER, HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES, SMPL_PARENTS, canonical_joint_name
-from .common import MotionImportOptions, resolve_pelvis_rest
+from .common import MotionImportOptions, numbers, resolve_pelvis_rest
 
 NUM_BETAS = 10
 _ORDERS: dict[str, tuple[str, ...]] = {"humanoid depth-first": HUMANOID_BODY_ORDER, "SMPL joint": SMPL_JOINT_NAMES}
@@ -25,7 +25,7 @@ _ORDERS: dict[str, tuple[str, ...]] = {"humanoid depth-first": HUMANOID_BODY_ORD
 
 def unit_quaternions(path: Path, key: str, quats: Any, order: str) -> Rotation:
     """(T, B, 4) quaternions in `order` as Rotations, after checking they are unit length."""
-    array = np.asarray(quats, dtype=np.float64)
+    array = numbers(quats, path, key)
     if array.ndim != 3 or array.shape[-1] != 4:
         raise CaseError(path, key, f"expected (T, B, 4) quaternions, got {array.shape}")
     if not np.isfinite(array).all():

@@ -47,17 +47,45 @@ def source_record(path: Path, importer: str) -> dict[str, Any]:
     }
 
 
-def as_str(value: Any) -> str:
-    """A scalar string from npz / pickle values (0-d arrays, bytes)."""
-    value = np.asarray(value).reshape(-1)[0] if isinstance(value, np.ndarray) else value
-    return value.decode() if isinstance(value, bytes) else str(value)
+def as_str(value: Any, file: Path, field_name: str) -> str:
+    """A scalar string from npz / pickle values (0-d arrays, bytes); anything else is a CaseError."""
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise CaseError(file, field_name, f"expected one string, got an array of shape {value.shape}")
+        value = value.reshape(-1)[0]
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            raise CaseError(file, field_name, f"not UTF-8 text: {value[:40]!r}") from None
+    if not isinstance(value, str):
+        raise CaseError(file, field_name, f"expected a string, got {value!r}")
+    return value
 
 
 def as_float(value: Any, file: Path, field_name: str) -> float:
+    """One number (a scalar or a one-element array); text, booleans and empty arrays are a CaseError."""
+    array = np.array([]) if isinstance(value, bool) else numbers(value, file, field_name)
+    if array.size != 1:
+        raise CaseError(file, field_name, f"expected one number, got {value!r}")
+    return float(array.reshape(-1)[0])
+
+
+def numbers(value: Any, file: Path, field_name: str) -> np.ndarray:
+    """`value` (an array, nested lists or a torch tensor) as float64; text, booleans, objects, complex
+    numbers and ragged lists are a CaseError naming the field, not a conversion that fails later."""
     try:
-        return float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
-    except (TypeError, ValueError, IndexError):
-        raise CaseError(file, field_name, f"expected a number, got {value!r}") from None
+        array = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+    except (TypeError, ValueError):
+        raise CaseError(file, field_name, "expected an array of numbers (ragged or mixed nested lists?)") from None
+    if array.dtype.kind not in "fiu":
+        raise CaseError(file, field_name, f"expected numbers, got {array.dtype} values: {_preview(array)}")
+    return array.astype(np.float64)
+
+
+def _preview(array: np.ndarray) -> str:
+    text = repr(array.reshape(-1)[:3].tolist())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def resolve_pelvis_rest(
@@ -85,6 +113,10 @@ def smpl_world_to_z_up(
     by R keeps the body intact only with transl' = R (J + transl) - J: this needs J, which depends on
     the body model and the shape, and is why this conversion asks for it instead of guessing.
     """
+    if global_orient.ndim != 2 or global_orient.shape[1] != 3:
+        raise CaseError(file, "global_orient", f"expected (T, 3) axis-angle, got shape {global_orient.shape}")
+    if transl.shape != global_orient.shape:
+        raise CaseError(file, "transl", f"expected {global_orient.shape} like global_orient, got {transl.shape}")
     rotation = to_z_up(up_axis)
     record["up_axis"] = up_axis
     record["world_rotation_to_z_up"] = rotation_matrix_list(rotation)

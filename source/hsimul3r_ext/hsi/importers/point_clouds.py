@@ -13,6 +13,7 @@ from ..axes import rotation_matrix_list, to_z_up
 from ..errors import CaseError
 from ..safe_pickle import load_npz
 from ..scene import PointCloudRef
+from .common import numbers
 
 
 def read_points(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -22,7 +23,8 @@ def read_points(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         arrays = load_npz(path)
         if "points" not in arrays:
             raise CaseError(path, "points", "missing")
-        points, colors = np.asarray(arrays["points"], dtype=np.float64), arrays.get("colors")
+        points = numbers(arrays["points"], path, "points")
+        colors = arrays.get("colors")
     elif suffix == ".ply":
         try:
             cloud = trimesh.load(path, process=False)
@@ -39,8 +41,10 @@ def read_points(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise CaseError(path, "points", "contains NaN or inf")
     if colors is not None:
         colors = np.asarray(colors)
-        if colors.shape != points.shape:
-            raise CaseError(path, "colors", f"expected {points.shape}, got {colors.shape}")
+        if colors.dtype.kind not in "fiu" or colors.shape != points.shape:
+            raise CaseError(path, "colors", f"expected {points.shape} numbers, got {colors.dtype} {colors.shape}")
+        if not np.isfinite(colors).all():
+            raise CaseError(path, "colors", "contains NaN or inf")
         colors = (colors * 255).round() if colors.dtype.kind == "f" and colors.max() <= 1.0 else colors
         colors = np.clip(colors, 0, 255).astype(np.uint8)
     return points, colors

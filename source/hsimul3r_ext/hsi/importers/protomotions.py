@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import CaseError
 from .body_transforms import motion_from_body_transforms, reorder_bodies, smpl_order, unit_quaternions
-from .common import ImportedMotion, MotionImportOptions, as_float, source_record
+from .common import ImportedMotion, MotionImportOptions, as_float, numbers, source_record
 
 
 def load_torch_dict(path: Path) -> dict[str, Any]:
@@ -28,35 +28,37 @@ def load_torch_dict(path: Path) -> dict[str, Any]:
     return data
 
 
-def _array(value: Any) -> np.ndarray:
-    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-
-
 def import_protomotions(path: Path, options: MotionImportOptions) -> ImportedMotion:
     data = load_torch_dict(path)
     record = source_record(path, "protomotions")
     for key in ("fps", "rigid_body_pos", "rigid_body_rot"):
         if key not in data:
             raise CaseError(path, key, "missing (a .motion file has fps, rigid_body_pos, rigid_body_rot)")
-    positions = _array(data["rigid_body_pos"]).astype(np.float64)
+    positions = numbers(data["rigid_body_pos"], path, "rigid_body_pos")
     if positions.ndim != 3 or positions.shape[2] != 3:
         raise CaseError(path, "rigid_body_pos", f"expected (T, 24, 3), got {positions.shape}")
-    rotations = unit_quaternions(path, "rigid_body_rot", _array(data["rigid_body_rot"]), options.quat_order or "xyzw")
-    if _array(data["rigid_body_rot"]).shape[:2] != positions.shape[:2]:
+    quats = numbers(data["rigid_body_rot"], path, "rigid_body_rot")
+    rotations = unit_quaternions(path, "rigid_body_rot", quats, options.quat_order or "xyzw")
+    if quats.shape[:2] != positions.shape[:2]:
         raise CaseError(path, "rigid_body_rot", "frame or body count differs from rigid_body_pos")
     if not np.isfinite(positions).all():
         raise CaseError(path, "rigid_body_pos", "contains NaN or inf")
-    names = options.body_names or (tuple(str(n) for n in data["body_names"]) if "body_names" in data else None)
+    names = options.body_names or (_names(data["body_names"]) if "body_names" in data else None)
     order = smpl_order(path, names, positions, rotations, record)
     rotations = reorder_bodies(rotations, positions.shape[:2], order)
     contacts = None
     if "rigid_body_contacts" in data:
-        contacts = _array(data["rigid_body_contacts"])
+        contacts = numbers(data["rigid_body_contacts"], path, "rigid_body_contacts")
         if contacts.shape != positions.shape[:2]:
             raise CaseError(path, "rigid_body_contacts", f"expected {positions.shape[:2]}, got {contacts.shape}")
         contacts = contacts[:, order] > 0.5
     record["notes"].append("velocities and dof_pos ignored: they follow from the body transforms")
     motion = motion_from_body_transforms(
-        path, as_float(_array(data["fps"]), path, "fps"), positions[:, order], rotations, contacts, options, record
+        path, as_float(data["fps"], path, "fps"), positions[:, order], rotations, contacts, options, record
     )
     return ImportedMotion(motion, record)
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """Body names from a list or an array of strings (a single string would split into letters)."""
+    return tuple(str(n) for n in np.asarray(value).reshape(-1))

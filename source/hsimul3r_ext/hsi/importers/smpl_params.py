@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..axes import UP_AXES
 from ..errors import CaseError
 from ..motion import OPTIONAL_PARAMS, Motion
 from ..safe_pickle import load_npz, load_pickle
@@ -22,6 +23,7 @@ from .common import (
     MotionImportOptions,
     as_float,
     as_str,
+    numbers,
     resolve_pelvis_rest,
     smpl_world_to_z_up,
     source_record,
@@ -41,16 +43,18 @@ def import_smpl_params(path: Path, options: MotionImportOptions) -> ImportedMoti
             raise CaseError(path, key, "missing")
     params = {key: _axis_angle(path, key, raw[key]) for key in ROTATION_PARAMS if key in raw}
     if "expression" in raw:
-        params["expression"] = np.asarray(raw["expression"], dtype=np.float64)
-    betas = np.asarray(raw["betas"], dtype=np.float64)
-    if betas.ndim == 2:  # per-frame shape estimates (common in video methods): one body, so average
+        params["expression"] = numbers(raw["expression"], path, "expression")
+    betas = numbers(raw["betas"], path, "betas")
+    if betas.ndim == 2 and len(betas):  # per-frame shape estimates (common in video methods): one body, so average
         record["notes"].append(f"per-frame betas averaged over {betas.shape[0]} frames")
         betas = betas.mean(axis=0)
-    transl = np.asarray(raw["transl"], dtype=np.float64)
-    model_type = options_or(raw, "model_type", None) or "smpl"
-    gender = options.gender or options_or(raw, "gender", None) or "neutral"
+    transl = numbers(raw["transl"], path, "transl")
+    model_type = _text(path, raw, "model_type") or "smpl"
+    gender = options.gender or _text(path, raw, "gender") or "neutral"
     joints, joint_names = _joints(path, raw)
-    up_axis = options.up_axis or options_or(raw, "up_axis", None) or "z"
+    up_axis = options.up_axis or _text(path, raw, "up_axis") or "z"
+    if up_axis not in UP_AXES:
+        raise CaseError(path, "up_axis", f"must be one of {', '.join(UP_AXES)}, got {up_axis!r}")
     pelvis = None
     if up_axis != "z":
         pelvis = resolve_pelvis_rest(options, model_type, gender, betas, record)
@@ -78,30 +82,37 @@ def import_smpl_params(path: Path, options: MotionImportOptions) -> ImportedMoti
     return ImportedMotion(motion, record)
 
 
-def options_or(raw: dict[str, Any], key: str, default: str | None) -> str | None:
-    return as_str(raw[key]).lower() if key in raw else default
+def _text(path: Path, raw: dict[str, Any], key: str) -> str | None:
+    """An optional text field, lower-cased; None when the file does not have it."""
+    return as_str(raw[key], path, key).lower() if key in raw else None
 
 
 def _axis_angle(path: Path, key: str, value: Any) -> np.ndarray:
     """(T, 3N) axis-angle from (T, 3N), (T, N, 3) axis-angle or (T, N, 3, 3) rotation matrices."""
-    array = np.asarray(value, dtype=np.float64)
+    array = numbers(value, path, key)
     if array.ndim == 4 and array.shape[-2:] == (3, 3):
         frames, count = array.shape[:2]
         if not np.isfinite(array).all():
             raise CaseError(path, key, "contains NaN or inf")
-        return Rotation.from_matrix(array.reshape(-1, 3, 3)).as_rotvec().reshape(frames, count * 3)
+        try:
+            rotations = Rotation.from_matrix(array.reshape(-1, 3, 3))
+        except ValueError as err:  # e.g. a zero or mirroring matrix
+            raise CaseError(path, key, f"not rotation matrices ({err})") from None
+        return rotations.as_rotvec().reshape(frames, count * 3)
     if array.ndim == 3 and array.shape[-1] == 3:
-        return array.reshape(array.shape[0], -1)
+        return array.reshape(array.shape[0], array.shape[1] * 3)
     return array
 
 
 def _joints(path: Path, raw: dict[str, Any]) -> tuple[np.ndarray | None, tuple[str, ...] | None]:
     if "joints" not in raw:
         return None, None
-    joints = np.asarray(raw["joints"], dtype=np.float64)
+    joints = numbers(raw["joints"], path, "joints")
+    if joints.ndim != 3 or joints.shape[2] != 3:
+        raise CaseError(path, "joints", f"expected (T, J, 3), got shape {joints.shape}")
     if "joint_names" in raw:
         names = tuple(str(n) for n in np.asarray(raw["joint_names"]).reshape(-1))
-    elif joints.ndim == 3 and joints.shape[1] >= len(SMPL_JOINT_NAMES):
+    elif joints.shape[1] >= len(SMPL_JOINT_NAMES):
         names = SMPL_JOINT_NAMES + tuple(f"joint_{i}" for i in range(len(SMPL_JOINT_NAMES), joints.shape[1]))
     else:
         raise CaseError(path, "joint_names", "missing, and joints are not in SMPL's 24-joint order")
@@ -123,6 +134,8 @@ def _contacts(path: Path, raw: dict[str, Any]) -> tuple[np.ndarray | None, tuple
 
 def _pelvis_rest_from_joints(path: Path, pelvis: np.ndarray, transl: np.ndarray) -> np.ndarray:
     """SMPL puts the pelvis at rest_pelvis + transl in every frame, so joints reveal rest_pelvis."""
+    if transl.shape != pelvis.shape:
+        raise CaseError(path, "transl", f"expected {pelvis.shape} like the joints' pelvis, got shape {transl.shape}")
     offsets = pelvis - transl
     spread = float(np.abs(offsets - offsets.mean(axis=0)).max())
     if spread > 1e-3:
