@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
+from native_failures import no_convergence
 from scipy.spatial.transform import Rotation
 
-from hsimul3r_ext.assets import decompose as decompose_module
 from hsimul3r_ext.assets.config import CACHE_ENV, CoacdConfig, ConvertConfig, MassConfig, load_convert_config
 from hsimul3r_ext.assets.decompose import decompose
 from hsimul3r_ext.assets.mass import object_mass, object_mass_properties, principal_frame
@@ -128,18 +128,15 @@ def test_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch, t
     assert CoacdConfig().cache_path() == tmp_path / ".cache" / "hsimul3r" / "coacd"
 
 
-def test_convex_hull_fallback_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_failed_decomposition_falls_back_to_convex_parts_and_says_so(tmp_path: Path) -> None:
     solid, _ = repair_solid(trimesh.load(CHAIR, force="mesh", process=False), CHAIR)
     disabled = decompose(solid, CoacdConfig(enabled=False, cache_dir=str(tmp_path)))
     assert disabled.method == "convex_hull" and len(disabled.hulls) == 1
     assert "disabled" in disabled.fallback_reason
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("no convergence")
-
-    monkeypatch.setattr(decompose_module, "_run_coacd", broken)
-    failed = decompose(solid, CoacdConfig(cache_dir=str(tmp_path)))
-    assert failed.method == "convex_hull" and failed.fallback_reason == "CoACD failed (RuntimeError: no convergence)"
+    failed = decompose(solid, CoacdConfig(cache_dir=str(tmp_path)), coacd_step=no_convergence)  # raises in the child
+    assert failed.method == "convex_parts" and len(failed.hulls) >= 2
+    assert failed.fallback_reason.startswith("CoACD failed on all 4 attempt(s) (last: RuntimeError: no convergence)")
     assert failed.to_json()["fallback_reason"] == failed.fallback_reason
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,25 @@ CACHE_ENV = "HSIMUL3R_CACHE_DIR"
 @dataclass
 class RepairConfig:
     min_piece_volume_fraction: float = 1e-3
+
+
+@dataclass
+class CoacdRetry:
+    """A later attempt of the decomposition: the settings that differ from the first attempt's (None: same)."""
+
+    threshold: float | None = None
+    max_convex_hull: int | None = None
+    preprocess_mode: str | None = None
+    max_input_faces: int | None = None
+    seed: int | None = None
+
+
+def _retries() -> list[CoacdRetry]:
+    return [
+        CoacdRetry(seed=1),
+        CoacdRetry(threshold=0.08, max_convex_hull=16),
+        CoacdRetry(threshold=0.08, max_convex_hull=16, preprocess_mode="on", seed=2),
+    ]
 
 
 @dataclass
@@ -40,7 +59,14 @@ class CoacdConfig:
     mcts_max_depth: int = 3
     max_ch_vertex: int = 64
     seed: int = 0
+    time_limit_s: float = 180.0
+    retries: list[CoacdRetry] = field(default_factory=_retries)
     cache_dir: str | None = None
+
+    def attempts(self) -> list[CoacdConfig]:
+        """The settings of each attempt, in order: these, then each retry applied to them."""
+        changes = [{k: v for k, v in asdict(retry).items() if v is not None} for retry in self.retries]
+        return [self, *(replace(self, **change) for change in changes)]
 
     def run_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `coacd.run_coacd`; they also key the decomposition cache."""
@@ -120,11 +146,20 @@ def check_convert_config(config: ConvertConfig) -> None:
         "coacd.max_input_faces": (config.coacd.max_input_faces, 4),
         "coacd.max_ch_vertex": (config.coacd.max_ch_vertex, 4),
     }
+    for number, retry in enumerate(config.coacd.retries):
+        if retry.max_input_faces is not None:
+            at_least[f"coacd.retries[{number}].max_input_faces"] = (retry.max_input_faces, 4)
     for key, (value, low) in at_least.items():
         if value < low:
             raise CaseError(CONFIG_FILE, f"convert.{key}", f"must be at least {low}, got {value}")
     positive = {
         "coacd.threshold": config.coacd.threshold,
+        "coacd.time_limit_s": config.coacd.time_limit_s,
+        **{
+            f"coacd.retries[{n}].threshold": r.threshold
+            for n, r in enumerate(config.coacd.retries)
+            if r.threshold is not None
+        },
         "mass.default_density_kg_m3": config.mass.default_density_kg_m3,
         "scene.ground_size_m": config.scene.ground_size_m,
         "scene.ground_thickness_m": config.scene.ground_thickness_m,
@@ -132,8 +167,10 @@ def check_convert_config(config: ConvertConfig) -> None:
     for key, value in positive.items():
         if not value > 0:
             raise CaseError(CONFIG_FILE, f"convert.{key}", f"must be positive, got {value}")
-    if config.coacd.preprocess_mode not in ("auto", "on", "off"):
-        raise CaseError(CONFIG_FILE, "convert.coacd.preprocess_mode", "must be auto, on or off")
+    for number, attempt in enumerate(config.coacd.attempts()):
+        if attempt.preprocess_mode not in ("auto", "on", "off"):
+            key = "preprocess_mode" if number == 0 else f"retries[{number - 1}].preprocess_mode"
+            raise CaseError(CONFIG_FILE, f"convert.coacd.{key}", "must be auto, on or off")
     for category, mass in config.mass.category_mass_kg.items():
         if category not in CATEGORIES or not mass > 0:
             raise CaseError(
