@@ -7,6 +7,8 @@ Isaac Lab's unified player (RSL-RL) loads the checkpoint, writes `exported/polic
 task's deployment metadata (joint order, PD gains, default pose, action scale, observation layout;
 written by the environment as `hsi_policy.json` in the run folder) to the ONNX file's
 `metadata_props` and beside it as a JSON sidecar. Arguments pass through as in `scripts/train.py`.
+Ctrl+C stops playback even where the player started with SIGINT ignored (a background job's children
+inherit that: `cmd &`, `nohup`, job runners).
 
 `--refined_case DIR` then rolls the exported `policy.pt` out on the task's first case (one environment,
 from the clip's first frame, no early termination, the same Hydra overrides) and writes what the humanoid
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -32,6 +35,7 @@ from hsimul3r_ext.tasks.hsi.rollout import rollout_policy
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Python leaves an inherited "ignore" in place
     start = time.time()
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--refined_case", type=Path, default=None)

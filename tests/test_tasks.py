@@ -8,12 +8,13 @@ Runtime: ~55 s in all on 2 CPU cores (training ~17 s, playback ~18 s, conversion
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hsi_training import play_then_stop, train_hsi_sit
+from hsi_training import PLAYBACK_RUNNING, ignore_sigint, play_then_stop, train_hsi_sit
 
 from hsimul3r_ext.tasks.cli_args import rsl_rl_argv
 from hsimul3r_ext.tasks.hsi.cases import EXAMPLES_DIR, converted_folder, parse_case_list
@@ -68,6 +69,32 @@ def test_cli_defaults_to_rsl_rl_and_the_simulation_device() -> None:
         "--rl_library", "rsl_rl", "--task", "HSI-Sit", "--device", "cpu", "agent.device=cpu",
     ]  # fmt: skip
     assert rsl_rl_argv(["--rl_library=skrl", "--device", "cpu", "agent.device=cuda:0"])[-1] == "agent.device=cuda:0"
+
+
+FAKE_PLAYER = f"""
+import time
+print({PLAYBACK_RUNNING!r}, flush=True)
+try:
+    while True:
+        time.sleep(0.1)
+except KeyboardInterrupt:
+    pass
+"""
+"""Plays until Ctrl+C as Isaac Lab's player does, in a second."""
+
+
+def test_the_test_helper_stops_players_when_the_tests_run_as_a_background_job(tmp_path: Path) -> None:
+    """`make test &`, `nohup`, job runners: the test run has SIGINT ignored, which its children would inherit."""
+    helper = (
+        f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r}); from pathlib import Path; "
+        f"from hsi_training import play_then_stop; "
+        f"play_then_stop([sys.executable, '-c', {FAKE_PLAYER!r}], Path({str(tmp_path)!r}), "
+        f"Path({str(tmp_path / 'play.log')!r}), timeout_s=20)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", helper], capture_output=True, text=True, timeout=60, preexec_fn=ignore_sigint
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_newton_dof_names_map_to_the_motion_columns_by_hinge_order(sit_case: Path) -> None:
@@ -209,7 +236,10 @@ def test_two_training_iterations_on_cpu_write_a_checkpoint(trained_run: Path) ->
     assert sum(term["size"] for term in metadata["observation"]["policy"]) == 381
 
 
-def test_play_exports_jit_and_onnx_with_deployment_metadata(trained_run: Path, sit_case: Path) -> None:
+def test_play_exports_with_metadata_and_stops_on_ctrl_c_though_started_ignoring_it(
+    trained_run: Path, sit_case: Path
+) -> None:
+    """Started as a background job's child (SIGINT ignored), the player still ends on Ctrl+C."""
     import onnx
 
     command = [
@@ -217,7 +247,8 @@ def test_play_exports_jit_and_onnx_with_deployment_metadata(trained_run: Path, s
         "--num_envs", "1", "--checkpoint", str(trained_run / "model_1.pt"), f"env.cases=[{sit_case}]",
     ]  # fmt: skip
     exported = trained_run / "exported"
-    play_then_stop(command, trained_run.parents[3], trained_run.parents[3] / "play.log")
+    work = trained_run.parents[3]
+    play_then_stop(command, work, work / "play.log", stop_within_s=120, sigint_ignored=True)
     assert (exported / "policy.pt").is_file() and (exported / "hsi_policy.json").is_file()
     model = onnx.load(str(exported / "policy.onnx"), load_external_data=False)
     props = {p.key: json.loads(p.value) for p in model.metadata_props}
