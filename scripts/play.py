@@ -7,18 +7,22 @@ Isaac Lab's unified player (RSL-RL) loads the checkpoint, writes `exported/polic
 task's deployment metadata (joint order, PD gains, default pose, action scale, observation layout;
 written by the environment as `hsi_policy.json` in the run folder) to the ONNX file's
 `metadata_props` and beside it as a JSON sidecar. Arguments pass through as in `scripts/train.py`.
-Ctrl+C stops playback even where the player started with SIGINT ignored (a background job's children
-inherit that: `cmd &`, `nohup`, job runners).
 
-`--refined_case DIR` then rolls the exported `policy.pt` out on the task's first case (one environment,
-from the clip's first frame, no early termination, the same Hydra overrides) and writes what the humanoid
-did as a refined case. To export without playing: `python -m hsimul3r_ext.tasks.hsi.export CHECKPOINT OUT`.
+A checkpoint trained by `scripts/train.py` is played in the environment its run folder's `hsi_training.json`
+records: its Hydra overrides and cases apply unless the command line sets the same keys (`env.cases=...`);
+the record is copied beside the exported policy. Ctrl+C stops playback even where the player started with
+SIGINT ignored (a background job's children inherit that: `cmd &`, `nohup`, job runners).
+
+`--refined_case DIR` then rolls the exported `policy.pt` out on the first case played (one environment,
+from the clip's first frame, no early termination, the recorded task and overrides) and writes what the
+humanoid did as a refined case. To export without playing: `python -m hsimul3r_ext.tasks.hsi.export CHECKPOINT OUT`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sys
 import time
@@ -28,10 +32,16 @@ from isaaclab_rl.entrypoints import run_play_cli
 
 import hsimul3r_ext.tasks  # noqa: F401  (registers the HSI gym ids)
 from hsimul3r_ext.stability.scene import CONVERT_REPORT
-from hsimul3r_ext.tasks.cli_args import rsl_rl_argv
+from hsimul3r_ext.tasks.cli_args import option_value, rsl_rl_argv
 from hsimul3r_ext.tasks.hsi.cases import parse_case_list
 from hsimul3r_ext.tasks.hsi.export import attach_policy_metadata
 from hsimul3r_ext.tasks.hsi.rollout import rollout_policy
+from hsimul3r_ext.tasks.hsi.training_record import (
+    TRAINING_RECORD,
+    hydra_overrides,
+    override_key,
+    read_record,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,33 +50,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--refined_case", type=Path, default=None)
     ours, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    rest = _with_recorded_overrides(rest)
     status = run_play_cli(rsl_rl_argv(rest))
     exported = [f for f in Path("logs").glob("rsl_rl/*/*/exported/policy.onnx") if f.stat().st_mtime >= start]
     for onnx_file in exported:  # exported by this run
         sidecar = attach_policy_metadata(onnx_file)
         if sidecar is not None:
             print(f"[INFO] Deployment metadata added to {onnx_file} and written to {sidecar}")
+        if (onnx_file.parent.parent / TRAINING_RECORD).is_file():
+            shutil.copyfile(onnx_file.parent.parent / TRAINING_RECORD, onnx_file.with_name(TRAINING_RECORD))
     if ours.refined_case is not None and status == 0:
         if len(exported) != 1:
             print(f"[ERROR] --refined_case: expected one policy exported by this run, found {len(exported)}")
             return 1
-        task, device = _option(rest, "--task"), _option(rest, "--device") or "cpu"
+        task, device = option_value(rest, "--task"), option_value(rest, "--device") or "cpu"
         case = _first_case(task, rest)
-        overrides = [a for a in rest if "=" in a and not a.startswith("-")]  # Hydra overrides and presets
         policy = exported[0].with_name("policy.pt")
-        refined = rollout_policy(policy, case, ours.refined_case, task=task, device=device, overrides=overrides)
+        refined = rollout_policy(
+            policy, case, ours.refined_case, task=task, device=device, overrides=hydra_overrides(rest)
+        )
         print(f"[INFO] Refined case of {case} written to {refined}")
     return status
 
 
-def _option(argv: list[str], name: str) -> str | None:
-    """The value of `name VALUE` or `name=VALUE` in the pass-through arguments."""
-    for i, arg in enumerate(argv):
-        if arg == name and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
+def _with_recorded_overrides(argv: list[str]) -> list[str]:
+    """`argv` plus the overrides recorded with the checkpoint's training whose keys `argv` does not set."""
+    checkpoint = option_value(argv, "--checkpoint")
+    record = read_record(Path(checkpoint).parent) if checkpoint and Path(checkpoint).is_file() else None
+    if record is None:
+        return argv
+    given = {override_key(o) for o in hydra_overrides(argv)}
+    return argv + [o for o in record.env_overrides() if override_key(o) not in given]
 
 
 def _first_case(task: str, argv: list[str]) -> Path:

@@ -2,7 +2,7 @@
 
 One HSI-Sit environment (2 envs) is shared by the environment tests; training and playback run as
 subprocesses through `scripts/train.py` / `scripts/play.py`, in a temporary working directory.
-Runtime: ~55 s in all on 2 CPU cores (training ~17 s, playback ~18 s, conversions ~7 s, the environment ~6 s).
+Runtime: ~2 min in all on 2 CPU cores (training ~40 s, playback ~30 s, conversions ~10 s, the environment ~15 s).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import pytest
 from hsi_training import PLAYBACK_RUNNING, ignore_sigint, play_then_stop, train_hsi_sit
 
 from hsimul3r_ext.tasks.cli_args import rsl_rl_argv
+from hsimul3r_ext.tasks.hsi import export
 from hsimul3r_ext.tasks.hsi.cases import EXAMPLES_DIR, converted_folder, parse_case_list
 from hsimul3r_ext.tasks.hsi.motion_library import MotionLibrary, motion_dof_names
+from hsimul3r_ext.tasks.hsi.training_record import TrainingRecord, hydra_overrides, merge_overrides
 
 REPO = Path(__file__).resolve().parents[1]
 TASK_IDS = [f"HSI-{name}{suffix}" for name in ("Track", "Sit", "Lie", "Lean") for suffix in ("", "-Play")]
@@ -69,6 +71,26 @@ def test_cli_defaults_to_rsl_rl_and_the_simulation_device() -> None:
         "--rl_library", "rsl_rl", "--task", "HSI-Sit", "--device", "cpu", "agent.device=cpu",
     ]  # fmt: skip
     assert rsl_rl_argv(["--rl_library=skrl", "--device", "cpu", "agent.device=cuda:0"])[-1] == "agent.device=cuda:0"
+
+
+def test_recorded_overrides_rebuild_the_trained_cases_and_yield_to_given_ones(tmp_path: Path) -> None:
+    argv = ["--task", "HSI-Track", "--device=cpu", "env.cases=[a,b]", "physics=newton_mjwarp", "agent.device=cpu"]
+    assert hydra_overrides(argv) == ["env.cases=[a,b]", "physics=newton_mjwarp", "agent.device=cpu"]
+    converted = [tmp_path / "a-0123", tmp_path / "b-4567"]
+    record = TrainingRecord("HSI-Track", ("env.cases=[a,b]", "env.sim.dt=0.01"), tuple(str(c) for c in converted))
+    assert record.env_overrides() == ["env.cases=[a,b]", "env.sim.dt=0.01"]  # converted folders gone: convert again
+    for folder in converted:
+        folder.mkdir()
+    assert record.env_overrides() == ["env.sim.dt=0.01", f"env.cases=[{converted[0]},{converted[1]}]"]
+    assert merge_overrides(record.overrides, ["env.sim.dt=0.02"]) == ["env.cases=[a,b]", "env.sim.dt=0.02"]
+
+
+def test_export_without_a_record_asks_for_the_task(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "model_1.pt").write_bytes(b"")
+    with pytest.raises(SystemExit) as exit_info:
+        export.main([str(tmp_path / "model_1.pt"), str(tmp_path / "out")])
+    assert exit_info.value.code == 2 and "no hsi_training.json: pass --task" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 FAKE_PLAYER = f"""
@@ -229,11 +251,15 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, sit_case: Path) -> Pat
     return train_hsi_sit(tmp_path_factory.mktemp("train"), sit_case, num_envs=4)
 
 
-def test_two_training_iterations_on_cpu_write_a_checkpoint(trained_run: Path) -> None:
+def test_two_training_iterations_on_cpu_write_a_checkpoint_and_what_they_trained_on(
+    trained_run: Path, sit_case: Path
+) -> None:
     assert (trained_run / "model_1.pt").is_file()
     metadata = json.loads((trained_run / "hsi_policy.json").read_text())
     assert len(metadata["joint_names"]) == len(metadata["default_joint_pos"]) == len(metadata["joint_stiffness"]) == 69
     assert sum(term["size"] for term in metadata["observation"]["policy"]) == 381
+    record = json.loads((trained_run / "hsi_training.json").read_text())
+    assert record == {"task": "HSI-Sit", "overrides": [f"env.cases=[{sit_case}]"], "cases": [str(sit_case)]}
 
 
 def test_play_exports_with_metadata_and_stops_on_ctrl_c_though_started_ignoring_it(
@@ -242,14 +268,17 @@ def test_play_exports_with_metadata_and_stops_on_ctrl_c_though_started_ignoring_
     """Started as a background job's child (SIGINT ignored), the player still ends on Ctrl+C."""
     import onnx
 
+    # no env.cases: the player takes the trained ones from the run's hsi_training.json
     command = [
         sys.executable, str(REPO / "scripts" / "play.py"), "--task", "HSI-Sit-Play", "--device", "cpu",
-        "--num_envs", "1", "--checkpoint", str(trained_run / "model_1.pt"), f"env.cases=[{sit_case}]",
+        "--num_envs", "1", "--checkpoint", str(trained_run / "model_1.pt"),
     ]  # fmt: skip
     exported = trained_run / "exported"
     work = trained_run.parents[3]
     play_then_stop(command, work, work / "play.log", stop_within_s=120, sigint_ignored=True)
     assert (exported / "policy.pt").is_file() and (exported / "hsi_policy.json").is_file()
+    assert json.loads((exported / "hsi_policy.json").read_text())["cases"] == [str(sit_case)]
+    assert (exported / "hsi_training.json").read_text() == (trained_run / "hsi_training.json").read_text()
     model = onnx.load(str(exported / "policy.onnx"), load_external_data=False)
     props = {p.key: json.loads(p.value) for p in model.metadata_props}
     assert props["joint_names"][0] == "left_hip_0_y:0" and props["action_scale"] == 0.5

@@ -124,6 +124,8 @@ def _align(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict
 def _forward(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
     """Train (or take) a tracking policy for the aligned case, roll it out, judge the refined case.
 
+    Export and rollout build the environment recorded with the training (task, overrides, the aligned case);
+    `forward.task` and `forward.task_overrides` stand in for a given policy that has no record beside it.
     The refined motion is what the simulated humanoid did, so it is judged kinematically whatever
     `judge.mode` says; the MPJPE and object drift of the rollout itself compare it with the aligned case."""
     from ..hsi.case_io import load_case
@@ -137,9 +139,7 @@ def _forward(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> di
         start = time.perf_counter()
         run = fwd.train_policy(scene, folder, settings)
         checkpoint = fwd.last_checkpoint(run)
-        policy = export_checkpoint(
-            checkpoint, folder / "policy", task=settings.task, device=settings.device, overrides=settings.task_overrides
-        )
+        policy = export_checkpoint(checkpoint, folder / "policy", device=settings.device)  # the recorded environment
         curve = fwd.training_curve(run)
         fwd.plot_training_curve(curve, folder / TRAINING_CURVE, f"{settings.task} on {inputs.case.name} (aligned)")
         rewards = curve.get("Train/mean_reward", [])

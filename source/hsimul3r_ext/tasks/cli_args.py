@@ -1,4 +1,4 @@
-"""Command-line defaults shared by `scripts/train.py` and `scripts/play.py` (Isaac Lab's unified RL CLI)."""
+"""Command-line handling shared by `scripts/train.py` and `scripts/play.py` (Isaac Lab's unified RL CLI)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,17 @@ def rsl_rl_argv(argv: list[str]) -> list[str]:
     argv = list(argv)
     if not any(a == "--rl_library" or a.startswith("--rl_library=") for a in argv):
         argv = ["--rl_library", "rsl_rl", *argv]
-    device = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--device"), None)
-    device = device or next((a.split("=", 1)[1] for a in argv if a.startswith("--device=")), None)
+    device = option_value(argv, "--device")
     if device and not any(a.startswith("agent.device=") for a in argv):
         argv.append(f"agent.device={device}")
     return argv
+
+
+def option_value(argv: list[str], name: str) -> str | None:
+    """The value of `name VALUE` or `name=VALUE` among command-line arguments."""
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None

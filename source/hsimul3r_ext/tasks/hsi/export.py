@@ -3,9 +3,14 @@
 The environment writes `hsi_policy.json` into its run folder; the exported ONNX file gets every entry
 as a `metadata_props` key (JSON-encoded value) and a copy of the JSON beside it, as BeyondMimic's
 exporter does for its joint names, gains and default pose. `export_checkpoint` exports a training
-checkpoint without playing it (Isaac Lab's player exports, then plays until Ctrl+C):
+checkpoint without playing it (Isaac Lab's player exports, then plays until Ctrl+C), in the environment the
+run folder's `hsi_training.json` records (task, overrides, cases; `training_record.py`), and writes that
+record beside the policy for the rollouts:
 
-    python -m hsimul3r_ext.tasks.hsi.export CHECKPOINT.pt OUT_DIR --task HSI-Sit [--device cpu] [env.*=... agent.*=...]
+    python -m hsimul3r_ext.tasks.hsi.export CHECKPOINT.pt OUT_DIR [--device cpu] [--task HSI-Sit] [env.KEY=VALUE ...]
+
+`--task` and the overrides are needed only for a run without a record (e.g. trained by `isaaclab train`);
+overrides given on top of a record win over the recorded ones.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from .training_record import TRAINING_RECORD, merge_overrides, read_record, write_record
 
 POLICY_METADATA = "hsi_policy.json"
 """Written by the environment into its run folder (`cfg.log_dir`)."""
@@ -47,16 +54,24 @@ def attach_policy_metadata(onnx_file: str | Path, source: Path | None = None) ->
 
 
 def export_checkpoint(
-    checkpoint: str | Path, out_dir: str | Path, *, task: str, device: str = "cpu", overrides: Sequence[str] = ()
+    checkpoint: str | Path,
+    out_dir: str | Path,
+    *,
+    task: str | None = None,
+    device: str = "cpu",
+    overrides: Sequence[str] = (),
 ) -> Path:
-    """Write `policy.pt`, `policy.onnx` (with metadata) and `hsi_policy.json` of an RSL-RL checkpoint into `out_dir`.
+    """Write `policy.pt`, `policy.onnx` (with metadata), `hsi_policy.json` and `hsi_training.json` of an RSL-RL
+    checkpoint into `out_dir`.
 
-    `overrides` are the Hydra overrides the checkpoint was trained with (network sizes, observations).
-    The export builds one environment of `task`, so it runs in a child process (one simulation per process)."""
+    The environment is the one recorded with the checkpoint; `task` and `overrides` (network sizes,
+    observations) stand in for a run without a record. The export builds one environment, so it runs in a
+    child process (one simulation per process)."""
     checkpoint, out_dir = Path(checkpoint).absolute(), Path(out_dir).absolute()
     if not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: no such checkpoint")
-    command = [sys.executable, "-m", __name__, str(checkpoint), str(out_dir), "--task", task, "--device", device]
+    command = [sys.executable, "-m", __name__, str(checkpoint), str(out_dir), "--device", device]
+    command += [] if task is None else ["--task", task]
     result = subprocess.run([*command, *overrides], capture_output=True, text=True)
     if result.returncode != 0:
         output = result.stdout[-3000:] + result.stderr[-3000:]
@@ -65,7 +80,8 @@ def export_checkpoint(
 
 
 def _export(checkpoint: Path, out_dir: Path, task: str, device: str, overrides: Sequence[str]) -> None:
-    """The export itself, in this process (the child of :func:`export_checkpoint`)."""
+    """The export itself, in this process (the child of :func:`export_checkpoint`), in the environment of `task`
+    with `overrides`."""
     import gymnasium as gym
     from isaaclab_rl.rsl_rl import (
         RslRlVecEnvWrapper,
@@ -91,17 +107,25 @@ def _export(checkpoint: Path, out_dir: Path, task: str, device: str, overrides: 
     finally:
         env.close()
     attach_policy_metadata(out_dir / POLICY_ONNX, out_dir / POLICY_METADATA)
+    write_record(out_dir, task, overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Export an HSI policy checkpoint (TorchScript, ONNX, metadata).")
     parser.add_argument("checkpoint", type=Path, help="RSL-RL checkpoint (logs/rsl_rl/<experiment>/<run>/model_N.pt)")
     parser.add_argument("out", type=Path, help="folder for policy.pt, policy.onnx and hsi_policy.json")
-    parser.add_argument("--task", required=True)
+    parser.add_argument("--task", default=None, help="only for a run without hsi_training.json")
     parser.add_argument("--device", default="cpu")
     args, overrides = parser.parse_known_args(argv)
+    record = read_record(args.checkpoint.absolute().parent)
+    if record is not None:
+        task, overrides = record.task, merge_overrides(record.env_overrides(), overrides)
+    elif args.task is None:
+        parser.error(f"{args.checkpoint.parent}: no {TRAINING_RECORD}: pass --task and the training's overrides")
+    else:
+        task = args.task
     args.out.mkdir(parents=True, exist_ok=True)
-    _export(args.checkpoint.absolute(), args.out.absolute(), args.task, args.device, overrides)
+    _export(args.checkpoint.absolute(), args.out.absolute(), task, args.device, overrides)
     print(json.dumps({"policy": str(args.out.absolute() / POLICY_JIT)}))
     return 0
 

@@ -6,8 +6,12 @@ control step and the objects' final poses become the refined case (`write_simula
 rollout runs in a child process: Isaac Lab keeps one simulation context per process, so a judge or a
 player that already simulated (or will again) stays unaffected.
 
-    python -m hsimul3r_ext.tasks.hsi.rollout POLICY.pt CASE_DIR OUT_DIR [--task HSI-Track-Play] [--device cpu]
-        [--scene CONVERTED_DIR] [env.sim.dt=... (the Hydra overrides the policy was trained with)]
+    python -m hsimul3r_ext.tasks.hsi.rollout POLICY.pt CASE_DIR OUT_DIR [--device cpu] [--scene CONVERTED_DIR]
+        [--task HSI-Track-Play] [env.sim.dt=...]
+
+The environment is the one the policy was trained in, as recorded in the `hsi_training.json` beside it
+(task and Hydra overrides; `training_record.py`) with the case in place of the trained ones; `--task` and
+overrides stand in for a policy without a record, and overrides win over recorded ones.
 
 The refined case's provenance note records how closely the policy followed the case (MPJPE over the
 SMPL joints) and how far each movable object drifted, what the forward pass reports.
@@ -29,7 +33,7 @@ from ...hsi.case_io import MANIFEST
 from ...hsi.errors import CaseError
 
 DEFAULT_TASK = "HSI-Track-Play"
-"""Any HSI task works: its `cases` are replaced by the rolled-out case; the -Play variants turn randomisation off."""
+"""For a policy without a training record. Any HSI task works: its `cases` are replaced by the rolled-out case."""
 
 SETTLE_MARGIN_S = 10.0
 """The episode limit lies this far past the clip, so the time-out never ends a rollout."""
@@ -48,8 +52,9 @@ def rollout_policy(
 ) -> Path:
     """Roll the TorchScript policy `policy_file` out on the case in `case_dir`; returns the refined case folder.
 
-    `overrides` are the task's Hydra overrides the policy was trained with (control rate, observations);
-    `scene` is the case's converted folder to simulate (default: the case, converted through the cache)."""
+    The task and Hydra overrides (control rate, observations) are those recorded beside the policy; `task` and
+    `overrides` stand in for a policy without a record (`overrides` also win over recorded ones). `scene` is
+    the case's converted folder to simulate (default: the case, converted through the cache)."""
     policy_file, case_dir, out_dir = Path(policy_file).absolute(), Path(case_dir).absolute(), Path(out_dir).absolute()
     if not policy_file.is_file():
         raise CaseError(policy_file, "--policy", "no such file: pass the TorchScript policy (exported/policy.pt)")
@@ -87,7 +92,11 @@ def _rollout(
     from ...body.simulated_case import simulated_motion, write_simulated_case
     from ...hsi.case_io import load_case
     from ...hsi.smpl_layout import SMPL_JOINT_NAMES
+    from .training_record import merge_overrides, read_record
 
+    record = read_record(policy_file.parent)
+    if record is not None:
+        task, overrides = record.task, merge_overrides(record.env_overrides(), overrides)
     scene = load_case(case_dir)
     if scene.motion is None:
         raise CaseError(case_dir, "motion", "the case has no motion: there is nothing for the policy to track")
