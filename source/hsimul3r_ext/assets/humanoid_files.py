@@ -22,9 +22,9 @@ from ..body.humanoid_config import HumanoidConfig
 from ..body.humanoid_motion import humanoid_forward_kinematics
 from ..hsi.scene import HSIScene
 from ..hsi.smpl_layout import SMPL_JOINT_NAMES
-from .humanoid_mjcf import write_humanoid_mjcf
+from .humanoid_mjcf import humanoid_mjcf_start, write_humanoid_mjcf
 from .humanoid_usd import write_humanoid_usd
-from .scene_humanoid import SceneHumanoid
+from .scene_humanoid import MjcfStart, SceneHumanoid
 
 HUMANOID_USD = "humanoid.usda"
 HUMANOID_MJCF = "humanoid.xml"
@@ -37,16 +37,20 @@ def write_humanoid_files(humanoid: CaseHumanoid, folder: Path) -> SceneHumanoid:
     """Write the humanoid's files into `folder` and describe them for the scene writers."""
     spec, motion = humanoid.spec, humanoid.motion
     write_humanoid_usd(spec, folder / HUMANOID_USD)
-    write_humanoid_mjcf(spec, folder / HUMANOID_MJCF, with_ground=False)
     body_pos, body_quat = humanoid_forward_kinematics(
         spec.rest_joints, motion.root_pos, motion.root_quat, motion.dof_pos, spec.hinge_orders
     )
-    np.savez_compressed(folder / HUMANOID_MOTION, **_motion_arrays(spec, humanoid, body_pos, body_quat))
+    arrays = _motion_arrays(spec, humanoid, body_pos, body_quat)
+    np.savez_compressed(folder / HUMANOID_MOTION, **arrays)
+    write_humanoid_mjcf(
+        spec, folder / HUMANOID_MJCF, with_ground=False, root_pose=(arrays["root_pos_w"][0], arrays["root_quat_w"][0])
+    )
     spec.skin.save(folder / HUMANOID_SKIN)
     (folder / HUMANOID_JSON).write_text(json.dumps(_summary(humanoid), indent=2) + "\n", encoding="utf-8")
     return SceneHumanoid(
         usd_file=Path(HUMANOID_USD), mjcf_file=Path(HUMANOID_MJCF), fps=motion.fps, num_frames=len(motion.dof_pos),
         author_reference_motion=partial(author_reference_motion, spec, body_pos, body_quat),
+        mjcf_start=_mjcf_start(spec, arrays),
     )  # fmt: skip
 
 
@@ -91,6 +95,14 @@ def author_reference_motion(spec: HumanoidSpec, body_pos: np.ndarray, body_quat:
         mesh.CreateDisplayOpacityAttr().Set(Vt.FloatArray([0.4]))
     stage.SetStartTimeCode(0.0)
     stage.SetEndTimeCode(float(len(body_pos) - 1))
+
+
+def _mjcf_start(spec: HumanoidSpec, arrays: dict[str, np.ndarray]) -> MjcfStart:
+    """The first frame as written to `humanoid_motion.npz`, so the keyframe and the file agree exactly."""
+    return humanoid_mjcf_start(
+        spec, arrays["root_pos_w"][0], arrays["root_quat_w"][0], arrays["body_lin_vel_w"][0, 0],
+        arrays["body_ang_vel_w"][0, 0], arrays["joint_pos"][0], arrays["joint_vel"][0],
+    )  # fmt: skip
 
 
 def _motion_arrays(

@@ -1,4 +1,8 @@
-"""The humanoid as MJCF for MuJoCo users: nested bodies, three hinges per joint, PD position actuators."""
+"""The humanoid as MJCF for MuJoCo users: nested bodies, three hinges per joint, PD position actuators.
+
+Hinge angle 0 is the rest pose, as in `humanoid_motion.npz`, so a converted folder places only the root
+where its motion starts (qpos0: the rest pose there); the whole first frame is `scene.xml`'s keyframe.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..body.humanoid import HumanoidSpec
 from ..hsi.smpl_layout import SMPL_PARENTS
+from .scene_humanoid import MjcfStart
 
 _AXIS_VECTORS = {"x": "1 0 0", "y": "0 1 0", "z": "0 0 1"}
 
@@ -18,23 +24,23 @@ def _vec(values: np.ndarray) -> str:
 
 
 def humanoid_mjcf_element(
-    spec: HumanoidSpec, mesh_dir: str, name: str = "humanoid"
-) -> tuple[ET.Element, ET.Element, ET.Element]:
-    """(asset, worldbody pelvis body, actuator) elements, to write alone or inside a scene's MJCF.
+    spec: HumanoidSpec, mesh_dir: str, name: str = "humanoid", root_pose: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[ET.Element, ET.Element, ET.Element, ET.Element]:
+    """(asset, worldbody pelvis body, actuator, contact) elements, to write alone or inside a scene's MJCF.
 
+    `root_pose`: the pelvis's (position, quaternion xyzw) at qpos0; None: standing at the origin.
     Visual meshes are referenced as `<mesh_dir>/<body>.stl` relative to the MJCF file.
     """
     asset, actuator = ET.Element("asset"), ET.Element("actuator")
     elements: list[ET.Element] = []
-    origins = spec.rest_joints - spec.rest_joints[0] + [0.0, 0.0, spec.pelvis_height]
+    root_pos, (x, y, z, w) = root_pose or ((0.0, 0.0, spec.pelvis_height), (0.0, 0.0, 0.0, 1.0))
     for index, body in enumerate(spec.bodies):
         parent = elements[SMPL_PARENTS[index]] if index else None
-        position = origins[0] if parent is None else body.offset
-        element = ET.Element("body", name=body.name, pos=_vec(position))
         if parent is not None:
-            parent.append(element)
+            element = ET.SubElement(parent, "body", name=body.name, pos=_vec(body.offset))
         else:
-            ET.SubElement(element, "freejoint", name=f"{name}_root")
+            element = ET.Element("body", name=body.name, pos=_vec(root_pos), quat=_vec((w, x, y, z)))
+            ET.SubElement(element, "freejoint", name=root_joint_name(name))
         full = body.inertia[[0, 1, 2, 0, 0, 1], [0, 1, 2, 1, 2, 2]]  # ixx iyy izz ixy ixz iyz
         ET.SubElement(element, "inertial", pos=_vec(body.com), mass=f"{body.mass:.6g}", fullinertia=_vec(full))
         if index:
@@ -75,6 +81,36 @@ def humanoid_mjcf_element(
     return asset, elements[0], actuator, contact
 
 
+def root_joint_name(name: str = "humanoid") -> str:
+    return f"{name}_root"
+
+
+def humanoid_mjcf_start(
+    spec: HumanoidSpec,
+    root_pos: np.ndarray,
+    root_quat_xyzw: np.ndarray,
+    root_lin_vel_w: np.ndarray,
+    root_ang_vel_w: np.ndarray,
+    joint_pos: np.ndarray,
+    joint_vel: np.ndarray,
+    name: str = "humanoid",
+) -> MjcfStart:
+    """One frame of a motion (root state in the world, hinge angles in `spec.dof_names` order) in MJCF terms.
+
+    MuJoCo's free joint wants (w, x, y, z) and its angular velocity in the body frame; actuators are named
+    after their hinges and hold the frame's angles.
+    """
+    x, y, z, w = (float(v) for v in root_quat_xyzw)
+    body_ang_vel = Rotation.from_quat(root_quat_xyzw).inv().apply(root_ang_vel_w)
+    root = root_joint_name(name)
+    qpos: dict[str, tuple[float, ...]] = {root: (*map(float, root_pos), w, x, y, z)}
+    qvel: dict[str, tuple[float, ...]] = {root: (*map(float, root_lin_vel_w), *map(float, body_ang_vel))}
+    ctrl: dict[str, float] = {}
+    for dof, angle, rate in zip(spec.dof_names, joint_pos, joint_vel, strict=True):
+        qpos[dof], qvel[dof], ctrl[dof] = (float(angle),), (float(rate),), float(angle)
+    return MjcfStart(qpos=qpos, qvel=qvel, ctrl=ctrl)
+
+
 def write_humanoid_meshes(spec: HumanoidSpec, folder: Path) -> None:
     """The per-body visual meshes (and hulls) the MJCF refers to."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,13 +122,19 @@ def write_humanoid_meshes(spec: HumanoidSpec, folder: Path) -> None:
 
 
 def write_humanoid_mjcf(
-    spec: HumanoidSpec, path: Path, mesh_dir: str = "humanoid_meshes", with_ground: bool = True
+    spec: HumanoidSpec,
+    path: Path,
+    mesh_dir: str = "humanoid_meshes",
+    with_ground: bool = True,
+    root_pose: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Path:
-    """An MJCF document of the humanoid; without ground it is meant for a scene's `<include>`."""
+    """An MJCF document of the humanoid; without ground it is meant for a scene's `<include>`.
+
+    `root_pose` as in `humanoid_mjcf_element`."""
     write_humanoid_meshes(spec, path.parent / mesh_dir)
     root = ET.Element("mujoco", model="hsimul3r_humanoid")
     ET.SubElement(root, "compiler", angle="radian", autolimits="true")
-    asset, pelvis, actuator, contact = humanoid_mjcf_element(spec, mesh_dir)
+    asset, pelvis, actuator, contact = humanoid_mjcf_element(spec, mesh_dir, root_pose=root_pose)
     root.append(asset)
     world = ET.SubElement(root, "worldbody")
     if with_ground:
