@@ -227,14 +227,16 @@ def test_bad_mesh_exits_2_with_one_line_and_no_output(
     assert list(out_parent.iterdir()) == []
 
 
-def test_object_sunk_into_the_ground_and_bad_overrides_are_refused(tmp_path: Path, capsys) -> None:
+def test_object_sunk_into_the_ground_is_lifted_and_bad_overrides_are_refused(tmp_path: Path, capsys) -> None:
     sunk = SceneObject("chair", "objects/chair.obj", position=np.array([0.0, 0.0, -0.3]))
     case = write_case(tmp_path, [(sunk, trimesh.load(CHAIR, force="mesh"))])
-    code, _, stderr = convert(capsys, case, tmp_path / "out", tmp_path / "cache")
-    assert code == EXIT_BAD_INPUT and "objects[chair].position" in stderr and "below the ground" in stderr
-    code, _, stderr = convert(capsys, case, tmp_path / "out", tmp_path / "cache", "convert.material.restitution=3")
+    code, _, stderr = convert(capsys, case, tmp_path / "bad", tmp_path / "cache", "convert.material.restitution=3")
     assert code == EXIT_BAD_INPUT and "convert.material" in stderr
-    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "bad").exists()
+    code, _, _ = convert(capsys, case, tmp_path / "out", tmp_path / "cache")
+    entry = json.loads((tmp_path / "out" / "convert.json").read_text())["objects"]["chair"]
+    assert code == 0 and entry["ground_shift_m"] == pytest.approx(0.3, abs=0.005)
+    assert entry["position_m"][2] == pytest.approx(entry["case_position_m"][2] + entry["ground_shift_m"])
 
 
 # --- the written scene -------------------------------------------------------------------------------------------
