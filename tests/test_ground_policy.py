@@ -168,6 +168,7 @@ def test_a_chair_tilted_60_degrees_and_sunk_into_the_floor_is_judged_and_falls(
     report = json.loads((tmp_path / "judged" / "report.json").read_text())
     (judged,) = report["objects"]
     assert judged["type"] == 1 and not judged["gravity"]["stable"] and judged["gravity"]["tilt_deg"] > 20.0
+    assert judged["gravity"]["ground_shift_m"] == pytest.approx(SUNK_M, abs=5e-3)  # convert's lift, reported
 
 
 # --- the main job --------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from .simulation import TrackRecorder, add_object, grounded_position, make_solve
 @dataclass
 class GravityResult:
     name: str
-    ground_shift_m: float  # vertical shift that put the lowest point on the ground (0 when it was there)
+    ground_shift_m: float  # from the case pose to the lowest point on the ground (convert's lift + ours)
     start_position: np.ndarray
     track: ObjectTrack
     poses: np.ndarray  # (F, 7) body origin pose per sample, for the recording
@@ -81,7 +81,7 @@ def _mujoco_cpu(objects: list[JudgedObject], placed: list[tuple[np.ndarray, floa
                 time_array, com_array[:, body], body_poses[:, 3:], speed_array[:, body, 0], speed_array[:, body, 1]
             )
         verdict = judge_stability(track, config.stable)
-        results.append(GravityResult(obj.name, shift, position, track, body_poses, verdict, seconds))
+        results.append(GravityResult(obj.name, obj.lifted_m + shift, position, track, body_poses, verdict, seconds))
     return results
 
 
@@ -109,7 +109,7 @@ def _newton_worlds(objects: list[JudgedObject], placed: list[tuple[np.ndarray, f
         else:
             track, poses = recorder.track(dynamic.index(body)), recorder.poses(body)
         verdict = judge_stability(track, config.stable)
-        results.append(GravityResult(obj.name, shift, position, track, poses, verdict, seconds))
+        results.append(GravityResult(obj.name, obj.lifted_m + shift, position, track, poses, verdict, seconds))
     return results
 
 

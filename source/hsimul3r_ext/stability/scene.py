@@ -26,7 +26,7 @@ class JudgedObject:
     name: str
     usd_file: Path  # absolute
     usd_relative: str  # relative to the converted folder, for recordings that reference it
-    position: np.ndarray  # (3,) case pose
+    position: np.ndarray  # (3,) where the converted scene starts it (the case pose, lifted out of the floor)
     orientation: np.ndarray  # (4,) xyzw
     static: bool
     mass_kg: float
@@ -36,6 +36,7 @@ class JudgedObject:
     principal_moments: np.ndarray  # (3,) kg m^2
     principal_axes_xyzw: np.ndarray  # (4,)
     friction: float | None  # the physics material's dynamic friction (what Newton passes to MuJoCo); None: no material
+    lifted_m: float = 0.0  # how far convert lifted it out of the floor (the case pose is `position` minus this)
 
     @property
     def hull_points(self) -> np.ndarray:
@@ -114,6 +115,7 @@ def _load_object(folder: Path, name: str, entry: dict) -> JudgedObject:
         principal_moments=np.asarray(mass.GetDiagonalInertiaAttr().Get() or (0, 0, 0), float),
         principal_axes_xyzw=np.array([*axes.GetImaginary(), axes.GetReal()], float),
         friction=float(material.GetDynamicFrictionAttr().Get()) if material else None,
+        lifted_m=float(entry.get("ground_shift_m", 0.0)),
     )  # fmt: skip
 
 
