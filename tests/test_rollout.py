@@ -1,7 +1,8 @@
-"""The forward pass's rollout: a trained policy played on a case becomes a refined case, and the judge's policy mode.
+"""The forward pass's rollout: a trained policy played on a case becomes a refined case, and `hsimul3r judge --mode
+policy`, which the pipeline runs (`pipeline/policy_judge.py`) so that the judge itself imports no task code.
 
 A 2-iteration HSI-Sit training (2 envs, CPU) gives the checkpoint; `scripts/play.py --refined_case` exports
-the TorchScript policy and rolls it out; the judge's policy mode rolls it out again and judges the result.
+the TorchScript policy and rolls it out; `hsimul3r judge --mode policy` rolls it out again and judges the result.
 Runtime: ~2.5 min on 2 CPU cores (training ~25 s, play + rollout ~60 s, judge ~50 s).
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from hsi_training import play_then_stop, train_hsi_sit
 
+from hsimul3r_ext.cli import EXIT_BAD_INPUT, main
 from hsimul3r_ext.hsi.case_io import load_case
 from hsimul3r_ext.hsi.errors import CaseError
 from hsimul3r_ext.hsi.preview import skeleton
@@ -87,22 +89,48 @@ def test_judge_policy_mode_judges_the_rollout(work: Path, played: tuple[Path, Pa
     report = json.loads((out / "report.json").read_text())
     assert report["mode"] == "policy" and report["policy"] == str(policy)
     assert report["refined_case"] == "refined_case" and report["type"] in (1, 2, 3, 4)
+    assert report["converted"] == "converted" and (out / "converted" / "convert.json").is_file()
+    assert (out / "report.md").is_file() and (out / report["files"]["recording"]).is_file()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # one folder, nothing staged
     refined = load_case(out / "refined_case")
     assert abs(refined.motion.num_frames - load_case(CASE).motion.num_frames) <= 1
 
 
-def test_policy_mode_needs_a_policy_file_and_a_case_folder(tmp_path: Path) -> None:
-    config = load_judge_config()
-    with pytest.raises(CaseError, match="--policy"):
-        judge(CASE, tmp_path / "a", config, mode="policy")
-    with pytest.raises(CaseError, match="--policy"):
-        judge(CASE, tmp_path / "b", config, mode="policy", policy=tmp_path / "missing.pt")
+def test_policy_mode_needs_a_policy_file_and_a_case_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     converted = tmp_path / "converted"
     converted.mkdir()
     (converted / "convert.json").write_text("{}")
     (tmp_path / "policy.pt").write_bytes(b"")
-    with pytest.raises(CaseError, match="case folder"):
-        judge(converted, tmp_path / "c", config, mode="policy", policy=tmp_path / "policy.pt")
+    bad = {
+        "a": ([CASE, "--mode", "policy"], "--policy"),
+        "b": ([CASE, "--mode", "policy", "--policy", tmp_path / "missing.pt"], "--policy"),
+        "c": ([converted, "--mode", "policy", "--policy", tmp_path / "policy.pt"], "case folder"),
+        "d": ([converted, "--policy", tmp_path / "policy.pt", "judge.mode=policy"], "case folder"),  # the setting
+    }
+    for name, (args, message) in bad.items():
+        code = main(["judge", *map(str, args), "-o", str(tmp_path / name)])
+        err = capsys.readouterr().err.strip()
+        assert code == EXIT_BAD_INPUT and len(err.splitlines()) == 1 and message in err, err
     with pytest.raises(CaseError, match="not a case folder"):
-        rollout_policy(tmp_path / "policy.pt", converted, tmp_path / "d")
-    assert not any((tmp_path / name).exists() for name in "abcd")
+        rollout_policy(tmp_path / "policy.pt", converted, tmp_path / "e")
+    assert not any((tmp_path / name).exists() for name in "abcde")
+
+
+def test_the_judge_leaves_policy_mode_to_the_pipeline(tmp_path: Path) -> None:
+    with pytest.raises(CaseError, match=r"pipeline\.policy_judge\.judge_policy"):
+        judge(CASE, tmp_path / "a", load_judge_config(), mode="policy")
+    assert not (tmp_path / "a").exists()
+
+
+def test_policy_mode_batch_reports_each_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Several sources: the judge's batch loop runs the pipeline's policy judge, across spawned processes too."""
+    converted = tmp_path / "converted"
+    converted.mkdir()
+    (converted / "convert.json").write_text("{}")
+    out = tmp_path / "judged"
+    args = ["judge", str(CASE), str(converted), "--mode", "policy", "--policy", str(tmp_path / "missing.pt")]
+    assert main([*args, "--jobs", "2", "-o", str(out)]) == 0
+    rows = json.loads((out / "summary.json").read_text())["cases"]
+    assert [r["case"] for r in rows] == [CASE.name, "converted"]
+    assert all("--policy" in r["error"] for r in rows), rows
+    assert "error: " in capsys.readouterr().out

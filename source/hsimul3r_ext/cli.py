@@ -292,21 +292,24 @@ def _run_convert(args: argparse.Namespace) -> int:
 
 
 def _run_judge(args: argparse.Namespace) -> int:
-    from .stability import judge, judge_many, load_judge_config
+    from functools import partial
+
+    from .pipeline.policy_judge import judge_with_policy
+    from .stability import judge_many, load_judge_config
 
     # `judge A B key=value`: argparse hands every positional to `sources`; settings are the KEY=VALUE ones.
     args.overrides += [str(p) for p in args.sources if "=" in p.name and not p.exists()]
     args.sources = [p for p in args.sources if str(p) not in args.overrides]
     config = load_judge_config(args.overrides)
     if len(args.sources) == 1:
-        report = judge(args.sources[0], args.out, config, mode=args.mode, gravity_only=args.gravity_only,
-                       overwrite=args.overwrite, policy=args.policy)  # fmt: skip
+        report = judge_with_policy(args.sources[0], args.out, config, mode=args.mode, gravity_only=args.gravity_only,
+                                   overwrite=args.overwrite, policy=args.policy)  # fmt: skip
         for obj in report["objects"]:
             print(f"{obj['name']}: type {obj['type']}")
         print(f"{report['case']}: type {report['type']} ({report['seconds']:.1f} s); report in {args.out}")
         return 0
-    rows = judge_many(args.sources, args.out, config, jobs=args.jobs, mode=args.mode,
-                      gravity_only=args.gravity_only, overwrite=args.overwrite, policy=args.policy)  # fmt: skip
+    rows = judge_many(args.sources, args.out, config, jobs=args.jobs, mode=args.mode, gravity_only=args.gravity_only,
+                      overwrite=args.overwrite, judge_one=partial(judge_with_policy, policy=args.policy))  # fmt: skip
     for row in rows:
         print(f"{row['case']}: {'type ' + str(row['type']) if row['error'] is None else 'error: ' + row['error']}")
     print(f"summary written to {args.out / 'summary.md'}")

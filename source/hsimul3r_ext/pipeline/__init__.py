@@ -2,6 +2,7 @@
 
 Each stage writes `OUT/<stage>/` atomically with a `stage.json` (fingerprint, seconds, finished time,
 record); a re-run reuses every stage whose fingerprint is unchanged. Later passes join through `register`.
+`policy_judge.py` is `hsimul3r judge --mode policy`: the policy's rollout, then the judge of the refined case.
 """
 
 from .job import run_job

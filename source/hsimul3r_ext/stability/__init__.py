@@ -2,7 +2,8 @@
 
 `judge(source, out_dir, config)` runs the gravity test (each object alone, Type 1) and the interaction
 test (the humanoid performs the motion, Types 2-4) with Newton's MuJoCo solver and writes report.json,
-report.md, plots and a USD recording.
+report.md, plots and a USD recording. It judges the case it gets and imports no task code: a policy is judged
+by `pipeline.policy_judge`, which rolls it out and hands the judge the refined case.
 """
 
 from .classify import case_type, object_type

@@ -9,7 +9,10 @@ from typing import Any
 from omegaconf import MISSING
 
 BACKENDS = ("mujoco_cpu", "mujoco_warp")
-MODES = ("kinematic", "pd", "policy")
+POLICY_MODE = "policy"
+"""A configured mode the judge itself does not run: `pipeline.policy_judge` rolls the policy out (task code,
+above the judge) and hands the judge the refined case, judged kinematically."""
+MODES = ("kinematic", "pd", POLICY_MODE)
 
 
 @dataclass

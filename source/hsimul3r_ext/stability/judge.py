@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from ..atomic_dir import atomic_output_dir
 from ..hsi.case_io import MANIFEST
 from ..hsi.errors import CaseError
 from .classify import case_type, object_type
-from .config import JudgeConfig
+from .config import POLICY_MODE, JudgeConfig
 from .gravity import gravity_test
 from .interaction import interaction_test
 from .plots import plot_contacts, plot_tracks
@@ -28,7 +29,6 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 RECORDING = "recording.usda"
 CONVERTED = "converted"
-REFINED_CASE = "refined_case"
 
 
 def judge(
@@ -40,34 +40,30 @@ def judge(
     gravity_only: bool = False,
     overwrite: bool = False,
     convert_overrides: tuple[str, ...] = (),
-    policy: str | Path | None = None,
 ) -> dict[str, Any]:
     """Judge a converted folder or a case folder (converted into `out_dir/converted/` first).
 
-    Policy mode judges what the policy does: it plays the case in simulation (`out_dir/refined_case/`),
-    and that refined case is judged kinematically, since its motion already is the simulated one."""
+    The judge judges the case it gets: mode `policy` is refused unless `gravity_only` (which moves no
+    humanoid), since the policy's rollout is `pipeline.policy_judge.judge_policy`'s to run."""
     start = time.perf_counter()
     source, out = Path(source), Path(out_dir).absolute()
     mode = mode or config.mode
     if not (source / CONVERT_REPORT).is_file() and not (source / MANIFEST).is_file():
         raise CaseError(source, "path", f"neither a converted folder ({CONVERT_REPORT}) nor a case ({MANIFEST})")
-    rolls_out = mode == "policy" and not gravity_only
-    if rolls_out:
-        _check_policy_source(source, policy)
+    if mode == POLICY_MODE and not gravity_only:
+        raise CaseError(
+            source, "--mode policy", "the judge judges the case it gets: a policy is rolled out and judged by "
+            "hsimul3r_ext.pipeline.policy_judge.judge_policy (hsimul3r judge CASE --mode policy --policy POLICY.pt)",
+        )  # fmt: skip
     with atomic_output_dir(out, overwrite=overwrite) as stage:
-        refined = None
-        if rolls_out:
-            from ..tasks.hsi.rollout import rollout_policy
-
-            refined = rollout_policy(Path(policy), source, stage / REFINED_CASE)
-        converted = source if refined is None else refined
+        converted = source
         if not (converted / CONVERT_REPORT).is_file():
             converted = _convert(converted, stage / CONVERTED, convert_overrides)
         scene = load_converted(converted)
         gravity = gravity_test(scene.objects, config)
         interaction = None
         if not gravity_only:
-            interaction = interaction_test(scene, config, "kinematic" if mode == "policy" else mode)
+            interaction = interaction_test(scene, config, mode)
         plots = _plots(stage, scene.name, gravity, interaction, config)
         if interaction is not None:
             poses = {o.name: o.poses for o in interaction.objects}
@@ -107,9 +103,6 @@ def judge(
             "files": {"plots": plots, "recording": RECORDING},
             "seconds": time.perf_counter() - start,
         }
-        if refined is not None:
-            report["policy"] = str(Path(policy).absolute())
-            report["refined_case"] = REFINED_CASE
         (stage / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (stage / REPORT_MD).write_text(report_markdown(report), encoding="utf-8")
     return report
@@ -125,14 +118,15 @@ def judge_many(
     gravity_only: bool = False,
     overwrite: bool = False,
     progress: bool | None = None,
-    policy: str | Path | None = None,
+    judge_one: Callable[..., dict[str, Any]] = judge,
 ) -> list[dict[str, Any]]:
     """Judge every source into `out_dir/<name>/` and write summary.md / summary.json (share of each type).
 
-    A bad case is recorded as an error row; the others still run."""
+    A bad case is recorded as an error row; the others still run. `judge_one` judges one source, called as
+    `judge` is (a picklable function with its signature: the pipeline's policy judge passes its own here)."""
     names = _unique_names(sources)
     with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
-        args = [(s, stage / n, config, mode, gravity_only, policy) for s, n in zip(sources, names, strict=True)]
+        args = [(judge_one, s, stage / n, config, mode, gravity_only) for s, n in zip(sources, names, strict=True)]
         bar = {
             "total": len(args),
             "desc": "judging",
@@ -155,9 +149,9 @@ def judge_many(
 
 
 def _judge_row(args) -> dict[str, Any]:
-    source, out, config, mode, gravity_only, policy = args
+    judge_one, source, out, config, mode, gravity_only = args
     try:
-        report = judge(source, out, config, mode=mode, gravity_only=gravity_only, policy=policy)
+        report = judge_one(source, out, config, mode=mode, gravity_only=gravity_only)
     except CaseError as err:
         return {"type": None, "error": str(err), "seconds": None}
     return {"type": report["type"], "error": None, "seconds": report["seconds"]}
@@ -172,14 +166,6 @@ def _unique_names(sources: list[Path]) -> list[str]:
             name, index = f"{base}_{index}", index + 1
         names.append(name)
     return names
-
-
-def _check_policy_source(source: Path, policy: str | Path | None) -> None:
-    """Policy mode rolls the policy out on the case itself, so it needs the case folder and the policy file."""
-    if policy is None or not Path(policy).is_file():
-        raise CaseError(policy or source, "--policy", "policy mode needs --policy POLICY.pt (the exported TorchScript)")
-    if (source / CONVERT_REPORT).is_file() or not (source / MANIFEST).is_file():
-        raise CaseError(source, "--mode policy", f"policy mode needs a case folder ({MANIFEST}), not a converted one")
 
 
 def _convert(case: Path, out: Path, overrides: tuple[str, ...]) -> Path:
