@@ -31,9 +31,9 @@ def _open_bottoms(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
 def shell_chair(
     leg: float = 0.025, back_tilt_deg: float = 8.0, legs: tuple[str, ...] = ("fl", "fr", "bl", "br")
 ) -> trimesh.Trimesh:
-    """A dining chair of 11 overlapping parts: back legs running on into the backrest posts, raked back,
-    slats, stretchers; leg bottoms open. Its principal axes are not the world's: the shape that made
-    Newton's CPU MuJoCo model lose the leg contacts (stale midphase)."""
+    """A dining chair of ten overlapping parts: back legs running on into the backrest posts, raked back,
+    slats, stretchers (with all four legs); leg bottoms open. Its principal axes are not the world's: the
+    shape that made Newton's CPU MuJoCo model lose the leg contacts (stale midphase)."""
     seat = 0.45
     parts = [_box([0.46, 0.46, 0.03], [0, 0, seat - 0.015])]
     for name, y in (("fl", 0.21), ("fr", -0.21)):
@@ -45,9 +45,9 @@ def shell_chair(
         parts.append(post.apply_transform(rake).apply_translation([-0.21, y, 0]))
     for z in (0.65, 0.8):
         parts.append(_box([0.02, 0.42, 0.06], [-0.21 - np.tan(np.radians(back_tilt_deg)) * z, 0, z]))
-    for centre, extents in (([0, 0.21, 0.15], [0.42, 0.015, 0.015]), ([0, -0.21, 0.15], [0.42, 0.015, 0.015])):
-        parts.append(_box(extents, centre))
-    parts.append(_box([0.015, 0.42, 0.015], [0.21, 0, 0.15]))
+    if len(legs) == 4:  # stretchers between the legs
+        parts += [_box([0.42, 0.015, 0.015], [0, y, 0.15]) for y in (0.21, -0.21)]
+        parts.append(_box([0.015, 0.42, 0.015], [0.21, 0, 0.15]))
     return _open_bottoms(trimesh.util.concatenate(parts))
 
 

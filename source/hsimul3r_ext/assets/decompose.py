@@ -169,6 +169,15 @@ def coacd_parts(vertices: np.ndarray, faces: np.ndarray, max_input_faces: int, *
     return len(source.faces), [np.asarray(part_vertices, dtype=np.float64) for part_vertices, _ in parts]
 
 
+def raw_coacd_hulls(vertices: np.ndarray, faces: np.ndarray, parameters: dict[str, Any]) -> list[np.ndarray]:
+    """CoACD's hull vertices for a mesh as it is, unrepaired (the judge's independent reference; in a child)."""
+    import coacd
+
+    coacd.set_log_level("error")
+    parts = coacd.run_coacd(coacd.Mesh(vertices, faces), **{"seed": 0, **parameters})
+    return [np.asarray(part_vertices, np.float64) for part_vertices, _ in parts if len(part_vertices) >= 4]
+
+
 def convex_parts(
     vertices: np.ndarray, faces: np.ndarray, *, max_input_faces: int, max_parts: int, max_excess: float
 ) -> StepResult:

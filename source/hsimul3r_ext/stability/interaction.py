@@ -115,10 +115,11 @@ class _Reference:
 
 def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> InteractionResult:
     """Run the motion with every object dynamic and measure objects, contacts and tracking."""
-    if mode == "policy":
+    if mode not in ("kinematic", "pd"):
         raise CaseError(
-            scene.folder, "--mode policy", "a policy is judged on its rollout: judge(case, mode='policy', policy=...)"
-        )
+            scene.folder, "mode", f"the interaction test drives the humanoid kinematically or by PD, not {mode!r} "
+            "(a policy is judged on its rollout: hsimul3r_ext.pipeline.policy_judge.judge_policy)",
+        )  # fmt: skip
     humanoid = scene.humanoid
     if humanoid is None:
         raise CaseError(scene.folder / "convert.json", "humanoid", "the converted scene has no humanoid to run")
