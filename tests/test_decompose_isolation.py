@@ -238,7 +238,7 @@ def test_sofa_shell_whose_decomposition_aborts_converts_with_the_fallback_report
     out = tmp_path / "out"
     code = main(["convert", str(sofa_case), "-o", str(out), f"convert.coacd.cache_dir={tmp_path / 'cache'}"])
     stderr = capsys.readouterr().err
-    assert code == 0 and "convex-hull fallback" in stderr and "killed by SIGABRT" in stderr
+    assert code == 0 and "convex-parts fallback" in stderr and "killed by SIGABRT" in stderr
     entry = json.loads((out / "convert.json").read_text())["objects"]["sofa"]
     collision = entry["collision"]
     assert collision["method"] == "convex_parts" and collision["hull_count"] >= 2

@@ -282,7 +282,8 @@ def _run_convert(args: argparse.Namespace) -> int:
             f" ({entry['mass']['mass_source']}){lifted}, {entry['seconds']:.1f} s"
         )
         if collision["fallback_reason"]:
-            print(f"hsimul3r: warning: {name}: convex-hull fallback: {collision['fallback_reason']}", file=sys.stderr)
+            fallback = collision["method"].replace("_", "-")  # convex-parts, or convex-hull: one hull of it all
+            print(f"hsimul3r: warning: {name}: {fallback} fallback: {collision['fallback_reason']}", file=sys.stderr)
     _print_warnings(report["warnings"])
     humanoid = report["humanoid"]
     if humanoid["built"]:
