@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_case_io.py
 	$(BIN)/python benchmarks/bench_convert.py
 	$(BIN)/python benchmarks/bench_judge.py
+	$(BIN)/python benchmarks/bench_judge_agreement.py --fast
 	$(BIN)/python benchmarks/bench_contact_distance.py
 	$(BIN)/python benchmarks/bench_tasks.py
 
