@@ -342,9 +342,8 @@ def bench_interaction() -> None:
         result = interaction_test(scene, config, "kinematic")
         ours_s = time.perf_counter() - start
         base_s, simulated, base_tilt = mujoco_replay(converted, config, scene.objects[0].name)
-    print(
-        f"(c) interaction test (kinematic), examples/sit_chair: {simulated:.1f} s simulated at dt {config.sim_dt:.5f} s"
-    )
+    head = f"(c) interaction test (kinematic), examples/{SIT_CASE.name}"
+    print(f"{head}: {simulated:.1f} s simulated at dt {config.sim_dt:.5f} s")
     print(f"    plain mujoco replay of scene.xml: {base_s:6.2f} s wall  {base_s / simulated:6.2f} wall-s per sim-s")
     print(f"    judge interaction_test:           {ours_s:6.2f} s wall  {ours_s / simulated:6.2f} wall-s per sim-s")
     print(f"    ratio judge / replay: {ours_s / base_s:.1f}x (the judge also measures contacts and skin penetration)")
