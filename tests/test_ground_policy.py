@@ -194,4 +194,6 @@ def test_run_completes_on_a_sunk_chair_and_the_alignment_rests_it_on_the_floor(
     assert align["moved"]["objects"]["chair"]["on_floor"]
     assert align["metrics"]["before"]["objects"]["chair"]["lowest_point_mm"] == pytest.approx(-160.0, abs=1.0)
     assert abs(align["metrics"]["after"]["objects"]["chair"]["lowest_point_mm"]) <= 5.0
-    assert "| chair: lowest point (mm) | -160.0 |" in (tmp_path / "run" / "report.md").read_text()
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| chair: lowest point (mm) | -160.0 |" in report
+    assert "Warnings about the input:" in report and "chair sinks 0.160 m into the floor" in report

@@ -35,6 +35,7 @@ def report_view(run: dict[str, Any]) -> dict[str, Any]:
         "case": run["case"],
         "case_dir": run["case_dir"],
         "overrides": run["overrides"],
+        "warnings": records.get("validate", {}).get("warnings", []),
         "headline": ". ".join(f"{title.capitalize()}: {_headline(report)}" for title, report in judged),
         "columns": [title for title, _ in judged],
         "stages": [

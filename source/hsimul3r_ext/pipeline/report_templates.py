@@ -7,6 +7,13 @@ MARKDOWN_TEMPLATE = """\
 
 Input case: `{{ case_dir }}`. Overrides:
 {%- for o in overrides %} `{{ o }}`{% else %} none{% endfor %}.
+{% if warnings %}
+
+Warnings about the input:
+{% for w in warnings %}
+- {{ w }}
+{% endfor %}
+{% endif %}
 
 ## Verdict (physics judge)
 
@@ -98,6 +105,10 @@ img { max-width: 100%; border: 1px solid #ddd; }
 <p>Input case: <code>{{ case_dir }}</code>.
 Overrides:
 {%- for o in overrides %} <code>{{ o }}</code>{% else %} none{% endfor %}.</p>
+{% if warnings %}
+<p>Warnings about the input:</p>
+<ul>{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>
+{% endif %}
 
 <h2>Verdict (physics judge)</h2>
 <table>

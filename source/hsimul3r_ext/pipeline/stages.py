@@ -66,6 +66,7 @@ def _validate(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> d
         "fps": None if motion is None else motion.fps,
         "objects": [obj.name for obj in scene.objects],
         "contact_labels": motion is not None and motion.contact_labels is not None,
+        "warnings": [str(warning) for warning in scene.warnings],
     }
 
 
