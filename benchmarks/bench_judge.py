@@ -294,7 +294,8 @@ def converted_sit_case(folder: Path) -> Path:
 
 def mujoco_replay(converted: Path, config: JudgeConfig, obj: str) -> tuple[float, float, float]:
     """Plain MuJoCo on `scene.xml`: the humanoid's root and hinges (and their velocities) set from the motion
-    before every step (linear between frames), the last frame held while settling;
+    before every step (linear between frames), the last frame held while settling; the joint drives keep
+    the rest pose as their target, as in the judge's kinematic mode;
     (wall s, simulated s, final tilt of `obj` in deg)."""
     motion = np.load(converted / HUMANOID_MOTION)
     fps, joint_pos, joint_vel = float(motion["fps"]), motion["joint_pos"], motion["joint_vel"]
@@ -307,6 +308,7 @@ def mujoco_replay(converted: Path, config: JudgeConfig, obj: str) -> tuple[float
     model.opt.timestep = config.sim_dt
     data = mujoco.MjData(model)
     mujoco.mj_resetDataKeyframe(model, data, model.key("motion_start").id)
+    data.ctrl[:] = 0.0
     mujoco.mj_kinematics(model, data)
     start_up = Rotation.from_quat(data.xquat[model.body(obj).id][[1, 2, 3, 0]]).inv().apply([0.0, 0.0, 1.0])
     root = model.joint("humanoid_root")
