@@ -47,3 +47,18 @@ def make_case(folder: Path, objects: list[tuple[str, trimesh.Trimesh, dict]], mo
 
 def tilted(degrees: float) -> np.ndarray:
     return Rotation.from_euler("x", degrees, degrees=True).as_quat()
+
+
+def newton_cpu_mj_model(obj):
+    """The MuJoCo model the judge's Newton solver (CPU engine, midphase refit) makes of one object on the ground."""
+    import newton
+
+    from hsimul3r_ext.stability import load_judge_config
+    from hsimul3r_ext.stability.simulation import add_object, grounded_position, make_solver
+
+    builder = newton.ModelBuilder()
+    builder.begin_world()
+    add_object(builder, obj, grounded_position(obj, 0.002)[0])
+    builder.end_world()
+    builder.add_ground_plane()
+    return make_solver(builder.finalize(device="cpu"), load_judge_config()).mj_model

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mujoco
-import newton
 import numpy as np
 import pytest
 from furniture import shell_chair, tilted
-from judge_scenes import make_case
+from judge_scenes import make_case, newton_cpu_mj_model
 from scipy.spatial.transform import Rotation
 
 from hsimul3r_ext.stability import gravity_test, judge, load_judge_config
 from hsimul3r_ext.stability.object_model import gravity_model
 from hsimul3r_ext.stability.scene import load_converted
-from hsimul3r_ext.stability.simulation import add_object, grounded_position, make_solver
+from hsimul3r_ext.stability.simulation import grounded_position
 
 BESIDE = np.array([2.5, 0.0, 0.0])
 
@@ -47,18 +45,9 @@ def objects(kinematic_report: dict):
     return load_converted(kinematic_report["_out"] / "converted").objects
 
 
-def _newton_mj_model(obj) -> mujoco.MjModel:
-    builder = newton.ModelBuilder()
-    builder.begin_world()
-    add_object(builder, obj, grounded_position(obj, 0.002)[0])
-    builder.end_world()
-    builder.add_ground_plane()
-    return make_solver(builder.finalize(device="cpu"), load_judge_config()).mj_model
-
-
 def test_direct_model_is_newtons_model_of_the_same_usd(objects) -> None:
     obj = objects[0]
-    newton_model = _newton_mj_model(obj)
+    newton_model = newton_cpu_mj_model(obj)
     ours = gravity_model([obj], [grounded_position(obj, 0.002)[0]], 1 / 240)
     for field in ("integrator", "cone", "solver", "iterations", "tolerance", "impratio", "disableflags"):
         assert getattr(ours.opt, field) == getattr(newton_model.opt, field), field

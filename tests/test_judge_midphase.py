@@ -18,7 +18,6 @@ from scipy.spatial.transform import Rotation
 from hsimul3r_ext.stability import judge, load_judge_config
 from hsimul3r_ext.stability.midphase import refit_body_bvh
 from hsimul3r_ext.stability.scene import load_converted
-from hsimul3r_ext.stability.simulation import add_object, grounded_position
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +29,9 @@ def chair_case(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _newton_cpu_model(obj) -> mujoco.MjModel:
+    """Newton's CPU model of the object as Newton leaves it (before our refit)."""
     builder = newton.ModelBuilder()
-    builder.begin_world()
-    add_object(builder, obj, grounded_position(obj, 0.002)[0])
-    builder.end_world()
+    builder.add_usd(str(obj.usd_file))
     builder.add_ground_plane()
     return newton.solvers.SolverMuJoCo(builder.finalize(device="cpu"), use_mujoco_cpu=True).mj_model
 
