@@ -6,19 +6,24 @@ off, the material's dynamic friction and the explicit mass properties, but its c
 object, five times the 10 s simulation itself. This module compiles the same model from the same file in
 ~10 ms, all objects of a case in one model (each a free body that collides with the ground, not with the
 others). `tests/test_judge_backends.py` holds it to Newton's model, field by field and in motion.
+`simulate_free_bodies` steps such a model and samples each body's track (the reference protocol uses it too).
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import mujoco
 import newton
 import numpy as np
 
+from .metrics import ObjectTrack
 from .scene import JudgedObject
 
 _GROUND, _OBJECTS = 1, 2  # contype bits: objects touch the ground (and its conaffinity), never each other
 
 
+@cache
 def _newton_defaults() -> tuple[newton.ModelBuilder.ShapeConfig, float]:
     return newton.ModelBuilder.ShapeConfig(), float(newton.ModelBuilder().rigid_gap)
 
@@ -55,3 +60,34 @@ def gravity_model(objects: list[JudgedObject], positions: list[np.ndarray], dt: 
                 conaffinity=_GROUND, gap=gap,
             )  # fmt: skip
     return spec.compile()
+
+
+def simulate_free_bodies(
+    model: mujoco.MjModel, steps: int, every: int
+) -> tuple[np.ndarray, list[ObjectTrack], np.ndarray]:
+    """Step `model` from its initial state `steps` times at its own timestep, sampling at the start, every
+    `every` steps and at the end: (times, one track per body after the world, (F, B, 7) origin poses xyzw)."""
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    bodies = range(1, model.nbody)
+    times, poses, coms, speeds = [], [], [], []
+    velocity = np.zeros(6)
+
+    def sample(step: int) -> None:
+        times.append(step * model.opt.timestep)
+        poses.append(np.concatenate([data.xpos[1:], data.xquat[1:, [1, 2, 3, 0]]], axis=1))
+        coms.append(data.xipos[1:].copy())
+        for body in bodies:  # linear and angular speed of the centre of mass, world frame
+            mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_BODY, body, velocity, 0)
+            speeds.append((np.linalg.norm(velocity[3:]), np.linalg.norm(velocity[:3])))
+
+    sample(0)
+    for done in range(0, steps, every):
+        count = min(every, steps - done)
+        for _ in range(count):
+            mujoco.mj_step(model, data)
+        sample(done + count)
+    time, pose, com = np.asarray(times), np.stack(poses), np.stack(coms)
+    speed = np.asarray(speeds).reshape(len(times), len(bodies), 2)
+    tracks = [ObjectTrack(time, com[:, b], pose[:, b, 3:], speed[:, b, 0], speed[:, b, 1]) for b in range(len(bodies))]
+    return time, tracks, pose

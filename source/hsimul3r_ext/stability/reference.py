@@ -2,9 +2,10 @@
 
 It shares nothing with our conversion or our Newton models: CoACD runs on the raw mesh (no repair, no
 simplification), MuJoCo computes the mass properties from the hulls at a uniform density, and the object
-is a free body on a plane stepped for 10 s at 2 ms with MuJoCo's default solver. The verdict applies the
-judge's own rule (DSO's final tilt under 20 deg, plus drift and coming to rest), so a disagreement means
-different physics: where the two disagree on a piece of furniture, one of them is wrong.
+is a free body on a plane stepped for 10 s at 2 ms with MuJoCo's default solver; only the sampling of its
+track is the gravity test's own. The verdict applies the judge's own rule (DSO's final tilt under 20 deg,
+plus drift and coming to rest), so a disagreement means different physics: where the two disagree on a
+piece of furniture, one of them is wrong.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import trimesh
 from ..assets.decompose import raw_coacd_hulls
 from ..assets.native_child import run_in_child
 from .config import StableConfig
-from .metrics import ObjectTrack, judge_stability
+from .metrics import judge_stability
+from .object_model import simulate_free_bodies
 
 _DENSITY_KG_M3 = 400.0
 _FRICTION = (0.8, 0.005, 0.0001)
@@ -61,20 +63,7 @@ def reference_gravity(
     if not decomposed.ok:
         raise RuntimeError(f"CoACD failed on the raw mesh: {decomposed.reason}")
     model = _model(decomposed.value, dt)
-    data = mujoco.MjData(model)
-    mujoco.mj_forward(model, data)
-    every = max(1, round(1.0 / (_SAMPLE_HZ * dt)))
-    samples = []
-    velocity = np.zeros(6)
-    for step in range(round(seconds / dt) + 1):
-        if step % every == 0:
-            mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_BODY, 1, velocity, 0)
-            quat = data.xquat[1][[1, 2, 3, 0]]
-            samples.append(
-                (step * dt, data.xipos[1].copy(), quat, np.linalg.norm(velocity[3:]), np.linalg.norm(velocity[:3]))
-            )
-        mujoco.mj_step(model, data)
-    track = ObjectTrack(*(np.asarray(column) for column in zip(*samples, strict=True)))
+    _, (track,), _ = simulate_free_bodies(model, round(seconds / dt), max(1, round(1.0 / (_SAMPLE_HZ * dt))))
     verdict = judge_stability(track, stable)
     return ReferenceVerdict(
         verdict.stable, verdict.tilt_deg, verdict.displacement_m, len(decomposed.value), time.perf_counter() - start

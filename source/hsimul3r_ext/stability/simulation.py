@@ -11,6 +11,7 @@ import numpy as np
 import warp as wp
 from scipy.spatial.transform import Rotation
 
+from ..hsi.placement import height_range
 from .config import JudgeConfig
 from .metrics import ObjectTrack
 from .midphase import refit_body_bvh
@@ -20,7 +21,7 @@ from .scene import JudgedObject
 def grounded_position(obj: JudgedObject, max_gap_m: float) -> tuple[np.ndarray, float]:
     """The case position with the lowest hull point moved to z = 0 when it floats or sinks by more than
     `max_gap_m`; returns (position, vertical shift applied)."""
-    lowest = float((Rotation.from_quat(obj.orientation).apply(obj.hull_points)[:, 2] + obj.position[2]).min())
+    lowest = height_range(obj.hull_points, obj)[0]
     shift = -lowest if abs(lowest) > max_gap_m else 0.0
     return obj.position + np.array([0.0, 0.0, shift]), shift
 
