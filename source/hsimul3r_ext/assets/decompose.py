@@ -161,21 +161,22 @@ class _Run:
 
 def coacd_parts(vertices: np.ndarray, faces: np.ndarray, max_input_faces: int, **parameters: Any) -> StepResult:
     """CoACD (`parameters` as in `coacd.run_coacd`) on the solid simplified to `max_input_faces` (in the child)."""
-    import coacd
-
     source = coarse_solid(trimesh.Trimesh(vertices, faces, process=False), max_input_faces)
-    coacd.set_log_level("error")
-    parts = coacd.run_coacd(coacd.Mesh(np.asarray(source.vertices), np.asarray(source.faces)), **parameters)
-    return len(source.faces), [np.asarray(part_vertices, dtype=np.float64) for part_vertices, _ in parts]
+    return len(source.faces), _coacd(np.asarray(source.vertices), np.asarray(source.faces), parameters)
 
 
 def raw_coacd_hulls(vertices: np.ndarray, faces: np.ndarray, parameters: dict[str, Any]) -> list[np.ndarray]:
     """CoACD's hull vertices for a mesh as it is, unrepaired (the judge's independent reference; in a child)."""
+    return [points for points in _coacd(vertices, faces, {"seed": 0, **parameters}) if len(points) >= 4]
+
+
+def _coacd(vertices: np.ndarray, faces: np.ndarray, parameters: dict[str, Any]) -> list[np.ndarray]:
+    """The vertices of each part `coacd.run_coacd` makes of the mesh."""
     import coacd
 
     coacd.set_log_level("error")
-    parts = coacd.run_coacd(coacd.Mesh(vertices, faces), **{"seed": 0, **parameters})
-    return [np.asarray(part_vertices, np.float64) for part_vertices, _ in parts if len(part_vertices) >= 4]
+    parts = coacd.run_coacd(coacd.Mesh(vertices, faces), **parameters)
+    return [np.asarray(part_vertices, dtype=np.float64) for part_vertices, _ in parts]
 
 
 def convex_parts(
