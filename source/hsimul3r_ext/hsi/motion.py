@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -159,16 +160,16 @@ class Motion:
             gender=gender,
             hand_face={k: arrays[k] for k in OPTIONAL_PARAMS if k in arrays},
             joints=arrays.get("joints"),
-            joint_names=_names(names),
+            joint_names=None if names is None else name_tuple(names),
             contact_labels=arrays.get("contact_labels"),
-            contact_body_names=_names(contact_names),
+            contact_body_names=None if contact_names is None else name_tuple(contact_names),
             pelvis_rest=None if pelvis_rest is None else np.asarray(pelvis_rest, dtype=np.float64),
         )
 
 
-def _names(value: np.ndarray | None) -> tuple[str, ...] | None:
-    """Names stored as an array of any rank (a 0-d array is one name)."""
-    return None if value is None else tuple(str(n) for n in np.asarray(value).reshape(-1))
+def name_tuple(value: Any) -> tuple[str, ...]:
+    """Names stored as a list or an array of any rank (a 0-d array is one name; a string is not split)."""
+    return tuple(str(n) for n in np.asarray(value).reshape(-1))
 
 
 def _check_choice(file: str | Path, name: str, value: str, choices: tuple[str, ...]) -> None:

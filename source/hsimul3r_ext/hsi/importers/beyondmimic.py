@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CaseError
+from ..motion import name_tuple
 from ..safe_pickle import load_npz
 from .body_transforms import motion_from_body_transforms, reorder_bodies, smpl_order, unit_quaternions
 from .common import ImportedMotion, MotionImportOptions, as_float, as_str, numbers, source_record
@@ -36,7 +37,7 @@ def import_beyondmimic(path: Path, options: MotionImportOptions) -> ImportedMoti
     rotations = unit_quaternions(path, "body_quat_w", arrays["body_quat_w"], quat_order)
     names = options.body_names
     if names is None and "body_names" in arrays:
-        names = tuple(str(n) for n in np.asarray(arrays["body_names"]).reshape(-1))
+        names = name_tuple(arrays["body_names"])
     order = smpl_order(path, names, positions, rotations, record)
     record["notes"].append("joint_pos and velocities ignored: they follow from the body transforms")
     motion = motion_from_body_transforms(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CaseError
+from ..motion import name_tuple
 from .body_transforms import motion_from_body_transforms, reorder_bodies, smpl_order, unit_quaternions
 from .common import ImportedMotion, MotionImportOptions, as_float, numbers, source_record
 
@@ -43,7 +44,7 @@ def import_protomotions(path: Path, options: MotionImportOptions) -> ImportedMot
         raise CaseError(path, "rigid_body_rot", "frame or body count differs from rigid_body_pos")
     if not np.isfinite(positions).all():
         raise CaseError(path, "rigid_body_pos", "contains NaN or inf")
-    names = options.body_names or (_names(data["body_names"]) if "body_names" in data else None)
+    names = options.body_names or (name_tuple(data["body_names"]) if "body_names" in data else None)
     order = smpl_order(path, names, positions, rotations, record)
     rotations = reorder_bodies(rotations, positions.shape[:2], order)
     contacts = None
@@ -57,8 +58,3 @@ def import_protomotions(path: Path, options: MotionImportOptions) -> ImportedMot
         path, as_float(data["fps"], path, "fps"), positions[:, order], rotations, contacts, options, record
     )
     return ImportedMotion(motion, record)
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    """Body names from a list or an array of strings (a single string would split into letters)."""
-    return tuple(str(n) for n in np.asarray(value).reshape(-1))

@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 
 from ..axes import UP_AXES
 from ..errors import CaseError
-from ..motion import OPTIONAL_PARAMS, Motion
+from ..motion import OPTIONAL_PARAMS, Motion, name_tuple
 from ..safe_pickle import load_npz, load_pickle
 from ..smpl_layout import SMPL_JOINT_NAMES
 from .common import (
@@ -111,7 +111,7 @@ def _joints(path: Path, raw: dict[str, Any]) -> tuple[np.ndarray | None, tuple[s
     if joints.ndim != 3 or joints.shape[2] != 3:
         raise CaseError(path, "joints", f"expected (T, J, 3), got shape {joints.shape}")
     if "joint_names" in raw:
-        names = tuple(str(n) for n in np.asarray(raw["joint_names"]).reshape(-1))
+        names = name_tuple(raw["joint_names"])
     elif joints.shape[1] >= len(SMPL_JOINT_NAMES):
         names = SMPL_JOINT_NAMES + tuple(f"joint_{i}" for i in range(len(SMPL_JOINT_NAMES), joints.shape[1]))
     else:
@@ -129,7 +129,7 @@ def _contacts(path: Path, raw: dict[str, Any]) -> tuple[np.ndarray | None, tuple
         labels = labels.astype(bool)
     if "contact_body_names" not in raw:
         raise CaseError(path, "contact_body_names", "missing (contact_labels needs the body of each column)")
-    return labels, tuple(str(n) for n in np.asarray(raw["contact_body_names"]).reshape(-1))
+    return labels, name_tuple(raw["contact_body_names"])
 
 
 def _pelvis_rest_from_joints(path: Path, pelvis: np.ndarray, transl: np.ndarray) -> np.ndarray:
