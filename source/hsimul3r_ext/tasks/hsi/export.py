@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .training_record import TRAINING_RECORD, merge_overrides, read_record, write_record
+from .training_record import TRAINING_RECORD, recorded_environment, write_record
 
 POLICY_METADATA = "hsi_policy.json"
 """Written by the environment into its run folder (`cfg.log_dir`)."""
@@ -117,13 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default=None, help="only for a run without hsi_training.json")
     parser.add_argument("--device", default="cpu")
     args, overrides = parser.parse_known_args(argv)
-    record = read_record(args.checkpoint.absolute().parent)
-    if record is not None:
-        task, overrides = record.task, merge_overrides(record.env_overrides(), overrides)
-    elif args.task is None:
+    task, overrides = recorded_environment(args.checkpoint.absolute().parent, args.task, overrides)
+    if task is None:
         parser.error(f"{args.checkpoint.parent}: no {TRAINING_RECORD}: pass --task and the training's overrides")
-    else:
-        task = args.task
     args.out.mkdir(parents=True, exist_ok=True)
     _export(args.checkpoint.absolute(), args.out.absolute(), task, args.device, overrides)
     print(json.dumps({"policy": str(args.out.absolute() / POLICY_JIT)}))

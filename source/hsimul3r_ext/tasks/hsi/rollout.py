@@ -92,11 +92,9 @@ def _rollout(
     from ...body.simulated_case import simulated_motion, write_simulated_case
     from ...hsi.case_io import load_case
     from ...hsi.smpl_layout import SMPL_JOINT_NAMES
-    from .training_record import merge_overrides, read_record
+    from .training_record import recorded_environment
 
-    record = read_record(policy_file.parent)
-    if record is not None:
-        task, overrides = record.task, merge_overrides(record.env_overrides(), overrides)
+    task, overrides = recorded_environment(policy_file.parent, task, overrides)
     scene = load_case(case_dir)
     if scene.motion is None:
         raise CaseError(case_dir, "motion", "the case has no motion: there is nothing for the policy to track")

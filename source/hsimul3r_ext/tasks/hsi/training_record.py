@@ -68,6 +68,15 @@ def write_record(folder: Path, task: str, overrides: Sequence[str]) -> Path | No
     return path
 
 
+def recorded_environment(folder: Path, task: str | None, overrides: Sequence[str]) -> tuple[str | None, list[str]]:
+    """(task, overrides) of the record in `folder` with `overrides` winning over recorded ones; without a
+    record, the `task` and `overrides` given (they stand in for it)."""
+    record = read_record(folder)
+    if record is None:
+        return task, list(overrides)
+    return record.task, merge_overrides(record.env_overrides(), overrides)
+
+
 def read_record(folder: Path) -> TrainingRecord | None:
     """The record in `folder` (a run folder or an exported policy's folder), None if there is none."""
     path = folder / TRAINING_RECORD
