@@ -23,6 +23,12 @@ def _convert(overrides: Sequence[str]) -> Any:
     return load_convert_config(overrides)
 
 
+def _dsro(overrides: Sequence[str]) -> Any:
+    from ..dsro.config import load_dsro_config
+
+    return load_dsro_config(overrides)
+
+
 def _forward(overrides: Sequence[str]) -> Any:
     from ..tasks.hsi.forward import load_forward_config
 
@@ -45,6 +51,7 @@ def _judge(overrides: Sequence[str]) -> Any:
 SECTION_LOADERS: dict[str, Callable[[Sequence[str]], Any]] = {
     "align": _align,
     "convert": _convert,
+    "dsro": _dsro,
     "forward": _forward,
     "humanoid": _humanoid,
     "judge": _judge,
