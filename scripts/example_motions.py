@@ -86,6 +86,7 @@ class PosedBody:
     vertices: np.ndarray  # (T, V, 3) relative to the pelvis
     joints: np.ndarray  # (T, 24, 3) relative to the pelvis
     part: np.ndarray  # (V,) SMPL joint index of each vertex
+    faces: np.ndarray  # (M, 3) the skin's triangles
 
     @classmethod
     def from_keys(cls, keys: list[Key]) -> PosedBody:
@@ -96,7 +97,7 @@ class PosedBody:
         motion = Motion(FPS, np.zeros(NUM_BETAS), global_orient, body_pose, at_origin)
         surface = posed_surface(motion)
         joints, _ = forward_kinematics(REST_JOINTS, global_orient, body_pose, at_origin)
-        return cls(global_orient, body_pose, surface.vertices, joints, surface.part)
+        return cls(global_orient, body_pose, surface.vertices, joints, surface.part, surface.faces)
 
     @property
     def num_frames(self) -> int:

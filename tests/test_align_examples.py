@@ -46,6 +46,10 @@ def test_aligned_chair_is_a_valid_case_with_its_record(aligned_chair: tuple[Path
     assert scene.provenance[-1]["step"] == "align"
     assert (out / "align.json").is_file() and (out / "align.png").stat().st_size > 10_000
     assert (out / "align_losses.png").is_file()
+    # The observation (a camera in the world frame) stays with the moved chair, its folder copied as it was.
+    assert scene.objects[0].observation == original.objects[0].observation == "observations/chair"
+    for file in sorted((EXAMPLES / "sit_chair" / "observations" / "chair").iterdir()):
+        assert (out / "observations" / "chair" / file.name).read_bytes() == file.read_bytes()
 
 
 @pytest.mark.parametrize("name", CLEAN)

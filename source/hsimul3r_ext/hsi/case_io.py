@@ -17,6 +17,7 @@ from ..atomic_dir import atomic_output_dir
 from .errors import CaseError, CaseWarning
 from .limits import DEFAULT_LIMITS, ValidationLimits
 from .motion import Motion
+from .observation import CAMERA_FILE, DEPTH_FILE, IMAGE_FILE, MASK_FILE, OCCLUDER_FILE, load_observation
 from .placement import check_floor_placement
 from .safe_pickle import load_npz
 from .scene import MESH_SUFFIXES, HSIScene, PointCloudRef, SceneObject, reject_unknown_fields
@@ -25,6 +26,7 @@ FORMAT = "hsimul3r-case"
 FORMAT_VERSION = 1
 MANIFEST = "hsi.json"
 MOTION_FILE = "motion.npz"
+OBSERVATION_FILES = (CAMERA_FILE, MASK_FILE, DEPTH_FILE, OCCLUDER_FILE, IMAGE_FILE)  # what an observation folder holds
 _TOP_LEVEL = {"format", "format_version", "name", "units", "up_axis", "motion", "objects", "point_clouds", "provenance"}
 _MOTION_KEYS = {"file", "fps", "num_frames", "model_type", "gender", "num_betas", "pelvis_rest_m"}
 
@@ -120,21 +122,35 @@ def write_case_files(scene: HSIScene, folder: Path) -> None:
         assets += [(pc.file, f"point_clouds[{i}].file") for i, pc in enumerate(scene.point_clouds)]
         for relative, field in assets:
             for source in _asset_with_sidecars(root, resolve_inside(root, relative, root / MANIFEST, field)):
-                target = folder / source.relative_to(root)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+                _copy_into(root, source, folder)
+        for i, obj in enumerate(scene.objects):
+            if obj.observation is not None:
+                where = f"objects[{i}].observation"
+                source = resolve_inside(root, obj.observation, root / MANIFEST, where, folder=True)
+                for name in OBSERVATION_FILES:
+                    if (source / name).is_file() and (source / name).resolve().is_relative_to(root):
+                        _copy_into(root, source / name, folder)
     (folder / MANIFEST).write_text(json.dumps(manifest_json(scene), indent=2) + "\n", encoding="utf-8")
 
 
-def resolve_inside(root: Path, relative: str, file: Path, field: str) -> Path:
-    """`root / relative`, refusing absolute paths and anything that escapes the case folder."""
+def _copy_into(root: Path, source: Path, folder: Path) -> None:
+    """Copy `source` (a file under `root`) to the same relative place under `folder`."""
+    target = folder / source.relative_to(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def resolve_inside(root: Path, relative: str, file: Path, field: str, *, folder: bool = False) -> Path:
+    """`root / relative`, refusing absolute paths and anything that escapes the case folder; it must be an
+    existing file (or, with `folder`, an existing folder)."""
     if Path(relative).is_absolute():
         raise CaseError(file, field, f"{relative!r} must be a path relative to the case folder")
     path = (root / relative).resolve()
     if not path.is_relative_to(root.resolve()):
         raise CaseError(file, field, f"{relative!r} points outside the case folder")
-    if not path.is_file():
-        raise CaseError(file, field, f"{relative!r} {'is not a file' if path.exists() else 'does not exist'}")
+    kind, exists = ("folder", path.is_dir()) if folder else ("file", path.is_file())
+    if not exists:
+        raise CaseError(file, field, f"{relative!r} {f'is not a {kind}' if path.exists() else 'does not exist'}")
     return path
 
 
@@ -211,12 +227,14 @@ def _load_motion(root: Path, section: Any, manifest: Path, limits: ValidationLim
 def _load_object(
     root: Path, obj: SceneObject, manifest: Path, index: int, limits: ValidationLimits
 ) -> CaseWarning | None:
-    """Validate one object and its mesh; a placement off the floor comes back as a warning."""
+    """Validate one object, its mesh and its observation; a placement off the floor comes back as a warning."""
     where = f"objects[{index}]"
     obj.validate(manifest, where, limits)
     path = resolve_inside(root, obj.mesh, manifest, f"{where}.mesh")
     mesh = load_mesh(path, f"{where}.mesh")
     check_object_size(mesh, path, f"{where}.mesh", limits)
+    if obj.observation is not None:  # its own files' errors name them (camera.json, mask.png, ...)
+        load_observation(resolve_inside(root, obj.observation, manifest, f"{where}.observation", folder=True))
     return check_floor_placement(mesh.vertices, obj, manifest, f"{where}.position", limits)
 
 

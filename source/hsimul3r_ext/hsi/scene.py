@@ -30,9 +30,10 @@ class SceneObject:
     mass_kg: float | None = None
     density_kg_m3: float | None = None
     static: bool = False
+    observation: str | None = None  # folder relative to the case: what a camera saw of it (hsi/observation.py)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "mesh": self.mesh,
             "position": [float(v) for v in self.position],
@@ -42,10 +43,16 @@ class SceneObject:
             "density_kg_m3": self.density_kg_m3,
             "static": self.static,
         }
+        if self.observation is not None:  # written only when there is one: older manifests stay as they were
+            data["observation"] = self.observation
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], file: str | Path, where: str) -> SceneObject:
-        known = {"name", "mesh", "position", "orientation_xyzw", "category", "mass_kg", "density_kg_m3", "static"}
+        known = {
+            "name", "mesh", "position", "orientation_xyzw", "category", "mass_kg", "density_kg_m3", "static",
+            "observation",
+        }  # fmt: skip
         reject_unknown_fields(data, known, file, where)
         for key in ("name", "mesh"):
             if not isinstance(data.get(key), str):
@@ -61,6 +68,7 @@ class SceneObject:
             mass_kg=data.get("mass_kg"),
             density_kg_m3=data.get("density_kg_m3"),
             static=data.get("static", False),
+            observation=data.get("observation"),
         )
 
     def validate(self, file: str | Path, where: str, limits: ValidationLimits = DEFAULT_LIMITS) -> None:
@@ -92,6 +100,10 @@ class SceneObject:
             raise CaseError(file, f"{where}.mass_kg", "give mass_kg or density_kg_m3, not both")
         if not isinstance(self.static, bool):
             raise CaseError(file, f"{where}.static", f"must be true or false, got {self.static!r}")
+        if self.observation is not None and not (isinstance(self.observation, str) and self.observation):
+            raise CaseError(
+                file, f"{where}.observation", f"must be a folder relative to the case or null, got {self.observation!r}"
+            )
 
 
 @dataclass
