@@ -273,3 +273,14 @@ def _asset_with_sidecars(root: Path, path: Path) -> list[Path]:
                     if tex.is_file() and tex.resolve().is_relative_to(root):
                         found.append(tex.resolve())
     return found
+
+
+def object_world_mesh(obj: SceneObject, root: Path) -> trimesh.Trimesh:
+    """The object's mesh placed in the world by its pose."""
+    from scipy.spatial.transform import Rotation
+
+    mesh = load_mesh(resolve_inside(root, obj.mesh, root / MANIFEST, "mesh"))
+    transform = np.eye(4)
+    transform[:3, :3] = Rotation.from_quat(obj.orientation).as_matrix()
+    transform[:3, 3] = obj.position
+    return mesh.apply_transform(transform)
