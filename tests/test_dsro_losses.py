@@ -33,6 +33,9 @@ class LinearFake(FlowGenerator):
     def decode(self, latents):
         raise NotImplementedError
 
+    def prepare_finetuning(self, lora_rank):
+        raise NotImplementedError
+
     def trainable_parameters(self):
         return list(self.parameters())
 

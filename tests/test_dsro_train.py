@@ -40,8 +40,7 @@ def write_labels(folder, win=WIN, seed=0):
     folder.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         folder / "labels.npz",
-        images=rng.random((count, 3, 48, 48), dtype=np.float32),
-        scalars=rng.normal(size=(count, 5)).astype(np.float32),
+        conditions=rng.normal(size=(count, TINY.condition_width)).astype(np.float32),
         latents=latents,
         win=win,
         kept=kept,
@@ -63,7 +62,7 @@ def setup(tmp_path_factory):
 def margin(generator, root, latents, draws=32):
     """Mean over the training pairs of l(winner) - l(loser), with fixed t and eps (the same for every generator)."""
     with np.load(root / "labels" / "labels.npz") as data:
-        images, scalars = torch.from_numpy(data["images"]), torch.from_numpy(data["scalars"])
+        conditions = torch.from_numpy(data["conditions"])
     pairs = label_pairs(WIN, WIN.any(axis=1) & ~WIN.all(axis=1))
     pairs = np.repeat(pairs, draws, axis=0)
     rng = torch.Generator().manual_seed(123)
@@ -71,7 +70,7 @@ def margin(generator, root, latents, draws=32):
     noise = torch.randn(len(pairs), LATENT_SIZE, generator=rng)
     x = torch.from_numpy(latents)
     with torch.no_grad():
-        c = generator.encode(images, scalars)[pairs[:, 0]]
+        c = conditions[pairs[:, 0]]
         win = flow_loss(generator, x[pairs[:, 0], pairs[:, 1]], c, t, noise)
         lose = flow_loss(generator, x[pairs[:, 0], pairs[:, 2]], c, t, noise)
     return (win - lose).mean().item()
@@ -155,8 +154,11 @@ def test_labels_that_do_not_fit_are_errors(setup, base_config, tmp_path):
     np.savez(folder / "labels.npz", **{**arrays, "win": arrays["win"][:, :3]})
     with pytest.raises(CaseError, match=r"labels\.npz: win: expected shape \(4, 4\)"):
         finetune(folder, tmp_path / "out", root / "base.pt", base_config, progress=False)
-    np.savez(folder / "labels.npz", **{**arrays, "images": arrays["images"][:, :, :32]})
-    with pytest.raises(CaseError, match=r"labels\.npz: images: expected shape \(4, 3, 48, 48\)"):
+    np.savez(folder / "labels.npz", **{**arrays, "conditions": arrays["conditions"][:3]})
+    with pytest.raises(CaseError, match=r"labels\.npz: conditions: expected shape \(4, 32\)"):
+        finetune(folder, tmp_path / "out", root / "base.pt", base_config, progress=False)
+    np.savez(folder / "labels.npz", **{**arrays, "conditions": arrays["conditions"][:, :7]})
+    with pytest.raises(CaseError, match=r"labels\.npz: conditions: .*do not fit the generator"):
         finetune(folder, tmp_path / "out", root / "base.pt", base_config, progress=False)
     np.savez(folder / "labels.npz", **{**arrays, "latents": arrays["latents"][..., :10]})
     with pytest.raises(CaseError, match=r"labels\.npz: latents: latent shape"):

@@ -2,9 +2,10 @@
 
 Every kept condition of `label.py`'s output gives a pair (winner k, loser k') for each winning and each losing
 sample. Per step a batch of pairs is drawn; each pair draws one t (logit-normal) and one eps, shared by the
-winner, the loser and the frozen reference (DPO), so the loss compares like with like. The condition encoder
-stays frozen (conditions are encoded once); the velocity network learns through LoRA adapters (or directly
-when `lora_rank` is 0). Writes the fine-tuned generator, checkpoints, TensorBoard logs and `train.json`.
+winner, the loser and the frozen reference (DPO), so the loss compares like with like.
+Conditions are the encoder's outputs c stored with the labels (DSO keeps the image encoder frozen too); what
+learns is what the generator's `prepare_finetuning` leaves trainable (LoRA adapters, or a chosen subset when
+`lora_rank` is 0). Writes the fine-tuned generator, checkpoints, TensorBoard logs and `train.json`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from tqdm import tqdm
 
 from ..atomic_dir import atomic_output_dir
 from ..hsi.errors import CaseError
-from .condition import CHANNELS, CROP_PIXELS, SCALARS
 from .config import DsroConfig, check_dsro_config, config_file, load_dsro_config
 from .generator import FlowGenerator, load_generator
 from .label import LABELS_JSON, LABELS_NPZ, file_sha256
@@ -30,7 +30,7 @@ from .losses import dpo_loss, dro_loss, flow_loss, sample_times
 
 GENERATOR_FILE, TRAIN_JSON = "generator.pt", "train.json"
 CHECKPOINTS_DIR, TENSORBOARD_DIR = "checkpoints", "tensorboard"
-_ARRAYS = ("images", "scalars", "latents", "win", "kept")
+_ARRAYS = ("conditions", "latents", "win", "kept")
 
 
 def read_labels(labels_dir: str | Path) -> dict[str, np.ndarray]:
@@ -50,14 +50,10 @@ def read_labels(labels_dir: str | Path) -> dict[str, np.ndarray]:
     if latents.ndim != 3:
         raise CaseError(file, "latents", f"expected (conditions, samples, latent), got shape {latents.shape}")
     count, samples = latents.shape[:2]
-    expected = {"win": (count, samples), "kept": (count,)}
+    expected = {"win": (count, samples), "kept": (count,), "conditions": (count, *arrays["conditions"].shape[1:])}
     for name, shape in expected.items():
         if arrays[name].shape != shape:
             raise CaseError(file, name, f"expected shape {shape} (from latents), got {arrays[name].shape}")
-    expected = {"images": (count, CHANNELS, CROP_PIXELS, CROP_PIXELS), "scalars": (count, SCALARS)}
-    for name, shape in expected.items():
-        if arrays[name].shape != shape:
-            raise CaseError(file, name, f"expected shape {shape} (condition.py's crop), got {arrays[name].shape}")
     if not np.isfinite(latents).all():
         raise CaseError(file, "latents", "contains NaN or infinite values")
     arrays["win"], arrays["kept"] = win.astype(bool), arrays["kept"].astype(bool)
@@ -140,8 +136,7 @@ def finetune(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # the adapters' initialisation
         policy = load_generator(generator_path)
-        if config.lora_rank > 0:
-            policy.enable_lora(config.lora_rank)
+        policy.prepare_finetuning(config.lora_rank)
     latent_shape = tuple(policy.latent_shape)
     if tuple(arrays["latents"].shape[2:]) != latent_shape:
         raise CaseError(
@@ -155,11 +150,13 @@ def finetune(
         reference.requires_grad_(False)
 
     used = np.unique(pairs[:, 0])
-    with torch.no_grad():
-        encoded = policy.encode(
-            torch.as_tensor(arrays["images"][used], dtype=torch.float32),
-            torch.as_tensor(arrays["scalars"][used], dtype=torch.float32),
-        )
+    encoded = torch.as_tensor(arrays["conditions"][used], dtype=torch.float32)  # c from the frozen encoder
+    try:
+        with torch.no_grad():
+            policy.velocity(torch.zeros(1, *latent_shape), torch.zeros(1), encoded[:1])
+    except RuntimeError as err:
+        message = f"shape {tuple(encoded.shape[1:])} do not fit the generator ({str(err).splitlines()[0]})"
+        raise CaseError(labels_dir / LABELS_NPZ, "conditions", message) from None
     latents = torch.as_tensor(arrays["latents"], dtype=torch.float32)
     data = _Pairs(
         winners=latents[pairs[:, 0], pairs[:, 1]],
