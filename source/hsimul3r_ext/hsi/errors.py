@@ -19,6 +19,10 @@ class CaseError(ValueError):
     def __str__(self) -> str:
         return f"{self.file}: {self.field}: {self.problem}"
 
+    def __reduce__(self):
+        """Picklable with its three parts, so an error raised in a worker process reaches the parent intact."""
+        return (type(self), (self.file, self.field, self.problem))
+
 
 @dataclass(frozen=True)
 class CaseWarning:
