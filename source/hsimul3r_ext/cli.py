@@ -149,7 +149,60 @@ def _parser() -> argparse.ArgumentParser:
         help="configuration overrides, e.g. align.steps=200 judge.mode=kinematic convert.coacd.threshold=0.08",
     )  # fmt: skip
     run.set_defaults(run=_run_run, trailing_overrides=True)
+    _add_dsro(commands)
     return parser
+
+
+def _add_dsro(commands) -> None:
+    dsro = commands.add_parser("dsro", help="reverse pass: label generated objects with the judge, fine-tune, evaluate")
+    sub = dsro.add_subparsers(dest="dsro_command", required=True, metavar="STEP")
+    conditions = sub.add_parser("conditions", help="write a procedural condition set (observations + true shapes)")
+    conditions.add_argument("-o", "--out", type=Path, required=True, help="new folder")
+    conditions.add_argument("--count", type=int, default=40)
+    conditions.add_argument("--seed", type=int, default=1)
+    conditions.add_argument("--categories", default="chair,stool,table", help="comma-separated furniture categories")
+    conditions.add_argument(
+        "--from-cases", type=Path, nargs="+", metavar="CASE",
+        help="instead: one condition per object with an observation in these cases (their motions judge samples)",
+    )  # fmt: skip
+    conditions.add_argument("--overwrite", action="store_true")
+    conditions.set_defaults(run=_run_dsro_conditions)
+
+    label = sub.add_parser("label", help="N samples per condition -> convert -> judge -> win / lose (resumable)")
+    label.add_argument("conditions", type=Path, help="condition set (conditions.json)")
+    label.add_argument("-o", "--out", type=Path, required=True, help="labels folder; a rerun resumes it")
+    label.add_argument("--generator", type=Path, help="generator file (default: the one we ship)")
+    label.add_argument("--samples", type=int, default=4, help="samples per condition")
+    label.add_argument("--seed", type=int, default=0)
+    label.add_argument("--jobs", type=int, default=1, help="samples judged in parallel")
+    _add_body_models(label)
+    label.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="convert / judge / humanoid overrides")
+    label.set_defaults(run=_run_dsro_label, trailing_overrides=True)
+
+    train = sub.add_parser("train", help="fine-tune the generator on the labels (dsro.loss=dpo|dro)")
+    train.add_argument("labels", type=Path, help="labels folder from `hsimul3r dsro label`")
+    train.add_argument(
+        "-o", "--out", type=Path, required=True, help="new folder: generator.pt, train.json, tensorboard/"
+    )
+    train.add_argument("--generator", type=Path, help="generator to fine-tune (default: the one that was labelled)")
+    train.add_argument("--overwrite", action="store_true")
+    train.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="e.g. dsro.loss=dro dsro.steps=200")
+    train.set_defaults(run=_run_dsro_train, trailing_overrides=True)
+
+    evaluate = sub.add_parser("eval", help="compare generators on held-out conditions with the judge")
+    evaluate.add_argument("conditions", type=Path, help="held-out condition set (never labelled nor trained on)")
+    evaluate.add_argument("-o", "--out", type=Path, required=True, help="new folder: eval.json, eval.md, samples.png")
+    evaluate.add_argument(
+        "--generator", action="append", default=[], metavar="NAME=FILE",
+        help="generator to evaluate (repeat; the first is best-of-N's baseline; default: pretrained=the shipped one)",
+    )  # fmt: skip
+    evaluate.add_argument("--samples", type=int, default=4)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--jobs", type=int, default=1)
+    evaluate.add_argument("--overwrite", action="store_true")
+    _add_body_models(evaluate)
+    evaluate.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="convert / judge / humanoid overrides")
+    evaluate.set_defaults(run=_run_dsro_eval, trailing_overrides=True)
 
 
 def _add_body_models(command: argparse.ArgumentParser) -> None:
@@ -325,12 +378,85 @@ def _run_run(args: argparse.Namespace) -> int:
     options = RunOptions(models_dir=args.body_models, gravity_only=args.gravity_only)
     run = run_job(args.case, args.out, args.overrides, options=options, force=args.force)
     _print_warnings(load_case(args.case).warnings)  # the input's doubts, once the job accepted it
-    for when in ("before", "after"):
+    for when in ("before", "after", "reverse"):
         verdict = run["verdict"][when]
         if verdict is not None:
             kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in verdict["objects"].items())
             print(f"{when}: {type_label(verdict['type'])} ({kinds})")
     print(f"Report: {args.out / run['files']['report_html']}")
+    return 0
+
+
+def _run_dsro_conditions(args: argparse.Namespace) -> int:
+    from .dsro.conditions import conditions_from_cases, load_conditions, make_condition_set
+
+    if args.from_cases:
+        out = conditions_from_cases(args.out, args.from_cases, overwrite=args.overwrite)
+    else:
+        categories = tuple(c.strip() for c in args.categories.split(",") if c.strip())
+        out = make_condition_set(args.out, args.count, args.seed, categories=categories, overwrite=args.overwrite)
+    print(f"{len(load_conditions(out))} conditions written to {out}")
+    return 0
+
+
+def _run_dsro_label(args: argparse.Namespace) -> int:
+    from .dsro.label import label_conditions
+    from .dsro.shipped import SHIPPED_GENERATOR
+
+    labels = label_conditions(
+        args.conditions, args.out, args.generator or SHIPPED_GENERATOR, samples=args.samples, seed=args.seed,
+        jobs=args.jobs, overrides=tuple(args.overrides), models_dir=args.body_models,
+    )  # fmt: skip
+    s = labels["summary"]
+    print(
+        f"{s['samples']} samples ({s['newly_judged']} judged now, {s['seconds_per_sample']:.2f} s each): "
+        f"{100 * s['win_share']:.0f}% win, {100 * s['gravity_stable_share']:.0f}% stable under gravity; "
+        f"{s['kept_conditions']} of {s['conditions']} conditions kept, {s['pairs']} pairs; {s['errors']} errors"
+    )
+    print(f"labels written to {args.out}")
+    return 0
+
+
+def _run_dsro_train(args: argparse.Namespace) -> int:
+    import json
+
+    from .dsro.config import load_dsro_config
+    from .dsro.label import LABELS_JSON
+    from .dsro.train import finetune
+
+    generator = args.generator
+    if generator is None:
+        labels_json = args.labels / LABELS_JSON
+        if not labels_json.is_file():
+            raise CaseError(labels_json, "labels", "missing file (make labels with `hsimul3r dsro label`)")
+        generator = Path(json.loads(labels_json.read_text(encoding="utf-8"))["generator"])
+    report = finetune(args.labels, args.out, generator, load_dsro_config(args.overrides), overwrite=args.overwrite)
+    print(
+        f"{report['loss']} fine-tuning: {report['steps']} steps on {report['pairs']} pairs, {report['seconds']:.0f} s"
+    )
+    print(f"fine-tuned generator: {args.out / 'generator.pt'}")
+    return 0
+
+
+def _run_dsro_eval(args: argparse.Namespace) -> int:
+    from .dsro.evaluate import evaluate
+    from .dsro.shipped import SHIPPED_GENERATOR
+
+    generators = {}
+    for token in args.generator or [f"pretrained={SHIPPED_GENERATOR}"]:
+        name, sep, file = token.partition("=")
+        if not sep or not name or not file:
+            raise CaseError(token, "--generator", "expected NAME=FILE, e.g. dpo=out/generator.pt")
+        generators[name] = Path(file)
+    report = evaluate(
+        args.conditions, args.out, generators, samples=args.samples, seed=args.seed, jobs=args.jobs,
+        overrides=tuple(args.overrides), models_dir=args.body_models, overwrite=args.overwrite,
+    )  # fmt: skip
+    for name, entry in report["generators"].items():
+        m = entry["metrics"]
+        chamfer = "n/a" if m["chamfer_mm"] is None else f"{m['chamfer_mm']:.1f} mm"
+        print(f"{name}: {100 * m['gravity_stable_share']:.0f}% stable under gravity, Chamfer {chamfer}")
+    print(f"report: {args.out / 'eval.md'}")
     return 0
 
 

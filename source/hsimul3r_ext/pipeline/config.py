@@ -41,6 +41,12 @@ def _humanoid(overrides: Sequence[str]) -> Any:
     return humanoid_config(overrides)
 
 
+def _reverse(overrides: Sequence[str]) -> Any:
+    from ..dsro.regenerate import load_reverse_config
+
+    return load_reverse_config(overrides)
+
+
 def _judge(overrides: Sequence[str]) -> Any:
     from ..stability import load_judge_config
 
@@ -55,6 +61,7 @@ SECTION_LOADERS: dict[str, Callable[[Sequence[str]], Any]] = {
     "forward": _forward,
     "humanoid": _humanoid,
     "judge": _judge,
+    "reverse": _reverse,
 }
 
 

@@ -17,9 +17,15 @@ from .report_templates import HTML_TEMPLATE, MARKDOWN_TEMPLATE
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
-BEFORE, AFTER, ALIGN, CONVERTED, FORWARD = "judge_before", "judge", "align", "convert", "forward"
-JUDGED = ((BEFORE, "before"), (AFTER, "after alignment"), (FORWARD, "after forward pass"))
-"""The judged stages, in the verdict table's column order (the forward pass's column only when it ran)."""
+BEFORE, AFTER, ALIGN, CONVERTED, FORWARD, REVERSE = "judge_before", "judge", "align", "convert", "forward", "reverse"
+JUDGED = (
+    (BEFORE, "before"),
+    (AFTER, "after alignment"),
+    (FORWARD, "after forward pass"),
+    (REVERSE, "after reverse pass"),
+)
+"""The judged stages, in the verdict table's column order (the passes' columns only when they ran)."""
+OPTIONAL = (FORWARD, REVERSE)
 
 
 def type_label(kind: int | None) -> str:
@@ -30,7 +36,7 @@ def report_view(run: dict[str, Any]) -> dict[str, Any]:
     """Everything the two templates show, as strings: the same numbers in both files."""
     records = {entry["stage"]: entry["record"] for entry in run["stages"]}
     align = records.get(ALIGN)
-    judged = [(title, records.get(stage)) for stage, title in JUDGED if stage != FORWARD or stage in records]
+    judged = [(title, records.get(stage)) for stage, title in JUDGED if stage not in OPTIONAL or stage in records]
     return {
         "case": run["case"],
         "case_dir": run["case_dir"],
@@ -45,6 +51,7 @@ def report_view(run: dict[str, Any]) -> dict[str, Any]:
         "verdict_rows": _verdict_rows([report for _, report in judged]),
         "alignment": None if align is None else _alignment(align),
         "forward": _forward(records[FORWARD]) if FORWARD in records else None,
+        "reverse": _reverse(records[REVERSE]) if REVERSE in records else None,
         "pictures": _pictures(records),
         "links": _links(records),
     }
@@ -109,6 +116,19 @@ def _mpjpe(report: dict[str, Any] | None) -> float | None:
     if report is None or report["human"] is None:
         return None
     return report["forward"]["mpjpe_mm"] if "forward" in report else report["human"]["mpjpe_mm"]
+
+
+def _reverse(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per object: regenerated or why not, the candidates' types and which one was kept."""
+    rows = []
+    for name, entry in record["reverse"]["objects"].items():
+        candidates = entry.get("candidates", [])
+        summary = ", ".join(
+            f"{c['candidate']}: {type_label(c['verdict']['type'])} (IoU {c['iou']:.2f})" for c in candidates
+        )
+        outcome = f"regenerated: candidate {entry['kept']} kept" if entry["regenerated"] else entry["reason"]
+        rows.append({"object": name, "outcome": outcome, "candidates": summary or "-"})
+    return rows
 
 
 def _forward(record: dict[str, Any]) -> dict[str, Any]:
@@ -179,15 +199,22 @@ def _pictures(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     training = records[FORWARD]["forward"]["training"] if FORWARD in records else None
     if training is not None:
         pictures.append({"title": "Forward pass: training curve", "path": f"{FORWARD}/{training['curve']}"})
+    reverse = records.get(REVERSE)
+    if reverse is not None and reverse["reverse"]["picture"] is not None:
+        pictures.append({"title": "Reverse pass: candidates", "path": f"{REVERSE}/{reverse['reverse']['picture']}"})
     for stage, when in JUDGED:
-        report, folder = records.get(stage), _judge_folder(stage)
+        report, folder = records.get(stage), _judge_folder(stage, records)
         for plot in [] if report is None else report["files"]["plots"]:
             pictures.append({"title": f"Judge {when}: {Path(plot).stem.replace('_', ' ')}", "path": f"{folder}/{plot}"})
     return pictures
 
 
-def _judge_folder(stage: str) -> str:
-    """Where a judged stage's judge wrote, relative to OUT (the forward stage judges in a sub-folder)."""
+def _judge_folder(stage: str, records: dict[str, dict[str, Any]]) -> str:
+    """Where a judged stage's judge wrote, relative to OUT (the passes judge in a sub-folder; a reverse pass that
+    regenerated nothing reports the aligned case's judge)."""
+    if stage == REVERSE:
+        folder = records[REVERSE]["reverse"]["judge_folder"]
+        return AFTER if folder is None else f"{REVERSE}/{folder}"
     return f"{stage}/judge" if stage == FORWARD else stage
 
 
@@ -195,7 +222,7 @@ def _links(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     links = []
     for stage, when in JUDGED:
         if stage in records:
-            folder, name = _judge_folder(stage), f"judge report {when}"
+            folder, name = _judge_folder(stage, records), f"judge report {when}"
             links.append({"title": name, "path": f"{folder}/report.md"})
             links.append(
                 {"title": f"{name}: recording (Isaac Sim)", "path": f"{folder}/{records[stage]['files']['recording']}"}
@@ -211,5 +238,7 @@ def _links(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
         links.append({"title": "refined case (the policy's motion)", "path": refined})
         if not Path(forward["policy"]).is_absolute():
             links.append({"title": "policy (TorchScript; ONNX beside it)", "path": f"{FORWARD}/{forward['policy']}"})
+    if REVERSE in records and records[REVERSE]["reverse"]["regenerated"]:
+        links.append({"title": "refined case (regenerated objects)", "path": f"{REVERSE}/refined_case/hsi.json"})
     links.append({"title": "machine-readable summary", "path": "run.json"})
     return links

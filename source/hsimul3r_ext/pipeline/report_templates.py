@@ -59,6 +59,16 @@ The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned moti
 | {{ d.object }} | {{ d.displacement }} | {{ d.rotation }} |
 {% endfor %}
 {% endif %}
+{% if reverse %}
+
+## Reverse pass (regenerated objects)
+
+| object | outcome | candidates (type, mask IoU with the observation) |
+|---|---|---|
+{% for r in reverse %}
+| {{ r.object }} | {{ r.outcome }} | {{ r.candidates }} |
+{% endfor %}
+{% endif %}
 
 ## Pictures
 
@@ -148,6 +158,16 @@ The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned moti
 <tr><th>object</th><th>drift during the rollout (m)</th><th>rotation (deg)</th></tr>
 {% for d in forward.drift %}
 <tr><td>{{ d.object }}</td><td>{{ d.displacement }}</td><td>{{ d.rotation }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+{% if reverse %}
+
+<h2>Reverse pass (regenerated objects)</h2>
+<table>
+<tr><th>object</th><th>outcome</th><th>candidates (type, mask IoU with the observation)</th></tr>
+{% for r in reverse %}
+<tr><td>{{ r.object }}</td><td>{{ r.outcome }}</td><td>{{ r.candidates }}</td></tr>
 {% endfor %}
 </table>
 {% endif %}

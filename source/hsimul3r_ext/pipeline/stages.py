@@ -178,6 +178,31 @@ def _forward(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> di
     return record
 
 
+def _reverse(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Regenerate the aligned case's failing objects from their observations (DSRO's generator), then judge.
+
+    When nothing is regenerated the aligned case's verdict stands: its judge folder is the one reported."""
+    import json
+
+    from ..dsro.regenerate import regenerate_case
+    from ..stability.judge import REPORT_JSON
+
+    judged = json.loads((inputs.upstream["judge"] / REPORT_JSON).read_text(encoding="utf-8"))
+    sections = {group: config[group] for group in ("convert", "judge", "humanoid")}
+    reverse = regenerate_case(
+        inputs.upstream["align"], judged, folder, config["reverse"], models_dir=inputs.options.models_dir,
+        sections=sections, gravity_only=inputs.options.gravity_only,
+    )  # fmt: skip
+    if not reverse["regenerated"]:
+        record = {key: value for key, value in judged.items() if key != "thresholds"}
+        from ..stability.report import TYPE_MEANING
+
+        return {**record, "verdict": TYPE_MEANING[judged["type"]], "reverse": {**reverse, "judge_folder": None}}
+    _convert_case(folder / reverse["refined_case"], folder / "converted", config, inputs.options)
+    record = _judge(folder / "converted", folder / "judge", config, inputs.options)
+    return {**record, "reverse": {**reverse, "judge_folder": "judge"}}
+
+
 register(Stage("validate", reads=(), needs=(), run=_validate))
 register(Stage("convert_before", ("convert", "humanoid"), ("validate",), _convert_input, options=("models_dir",)))
 register(Stage("judge_before", ("judge",), ("convert_before",), _judge_input, options=("gravity_only",)))
@@ -192,5 +217,15 @@ register(
         _forward,
         options=("models_dir", "gravity_only"),
         switch="forward.enabled",
+    )
+)
+register(
+    Stage(
+        "reverse",
+        ("reverse", "convert", "humanoid", "judge"),
+        ("align", "judge"),
+        _reverse,
+        options=("models_dir", "gravity_only"),
+        switch="reverse.enabled",
     )
 )
