@@ -5,7 +5,7 @@ missing from the target at `--drop-rate`); model: `hsimul3r_ext.dsro.parts_gener
 (`hsimul3r_ext.dsro.losses.flow_loss`) with logit-normal times. Seeded: the same arguments on the same
 torch build give the same weights. About 20 minutes on 2 CPU cores with the defaults.
 
-    python scripts/train_object_generator.py [--out PATH] [--examples 16000] [--steps 12000]
+    python scripts/train_object_generator.py [--out PATH] [--views 16000] [--steps 12000]
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ from hsimul3r_ext.dsro.shipped import SHIPPED_GENERATOR
 CHUNK = 500
 
 
-def make_data(seed: int, examples: int, drop_rate: float, workers: int) -> dict[str, np.ndarray]:
+def make_data(seed: int, views: int, drop_rate: float, workers: int) -> dict[str, np.ndarray]:
     chunks = [
-        (seed * 100_003 + index, min(CHUNK, examples - index * CHUNK), drop_rate)
-        for index in range(-(-examples // CHUNK))
+        (seed * 100_003 + index, min(CHUNK, views - index * CHUNK), drop_rate)
+        for index in range(-(-views // CHUNK))
     ]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         parts = list(
             tqdm(
                 pool.map(make_arrays, *zip(*chunks, strict=True)),
                 total=len(chunks),
-                desc="rendering examples",
+                desc="rendering views",
                 unit="chunk",
             )
         )
@@ -49,7 +49,7 @@ def make_data(seed: int, examples: int, drop_rate: float, workers: int) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=SHIPPED_GENERATOR)
-    parser.add_argument("--examples", type=int, default=16000)
+    parser.add_argument("--views", type=int, default=16000)
     parser.add_argument("--steps", type=int, default=12000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    data = make_data(args.seed, args.examples, args.drop_rate, args.workers)
+    data = make_data(args.seed, args.views, args.drop_rate, args.workers)
     data_seconds = time.perf_counter() - start
     torch.manual_seed(args.seed)
     random = torch.Generator().manual_seed(args.seed)
@@ -76,7 +76,8 @@ def main() -> None:
     bar = tqdm(range(args.steps), desc="training", unit="step")
     for step in bar:
         index = torch.randint(len(targets), (args.batch,), generator=random)
-        x0 = targets[index]
+        draw = torch.randint(targets.shape[1], (args.batch,), generator=random)
+        x0 = targets[index, draw]
         t = sample_times(args.batch, random, mean=0.0)
         noise = torch.randn(x0.shape, generator=random)
         loss = flow_loss(model, x0, model.encode(images[index], scalars[index]), t, noise).mean()
@@ -92,9 +93,10 @@ def main() -> None:
         "script": "scripts/train_object_generator.py",
         "arguments": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
         "data": "hsimul3r_ext.dsro.dataset (procedural, our own code; no third-party data)",
-        "examples": len(targets),
+        "views": len(targets),
+        "targets_per_view": int(targets.shape[1]),
         "hidden_thin_parts_share": float((data["hidden"] > 0).mean()),
-        "dropped_share": float(data["dropped"].mean()),
+        "dropped_share": float(data["dropped"].mean()),  # of all targets
         "final_loss": float(np.mean(losses[-200:])),
         "data_seconds": round(data_seconds, 1),
         "seconds": round(time.perf_counter() - start, 1),

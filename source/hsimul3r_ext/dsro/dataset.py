@@ -5,6 +5,9 @@ front, from a camera in front of the object (azimuth within 60 deg of its front,
 imitates what real image-to-3D generators do with what they cannot see: when thin parts (legs, a pedestal
 column) are hidden in the observation (< 30% of their projected area visible), then with probability
 `drop_rate` every hidden thin part is missing from the target. The true shape is kept beside it, for fidelity.
+Each view gets TARGETS_PER_VIEW independent draws of that coin, so the generator learns what real ones do: for
+one image, sometimes the leg and sometimes not (one draw per view lets a network memorise each view's coin and
+answer every new image one way, which leaves DSRO no winner/loser pairs to learn from).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .parts import SLOTS, THIN_SLOTS, PartShape
 
 IMAGE_PIXELS = 128
 HIDDEN_BELOW = 0.3  # a thin part is hidden when less than this share of its projected area is visible
+TARGETS_PER_VIEW = 4
 DROP_RATE = 0.7  # default chance that a view with hidden thin parts yields a target without them
 PERSON_RATE = 0.85  # share of views with a person in them
 MIN_VISIBLE_PIXELS = 40
@@ -124,7 +128,8 @@ def to_object_frame(mesh: trimesh.Trimesh, yaw_rad: float) -> trimesh.Trimesh:
 
 
 def make_arrays(seed: int, count: int, drop_rate: float = DROP_RATE) -> dict[str, np.ndarray]:
-    """`count` examples as arrays: images, scalars, target and true latents, hidden/dropped flags."""
+    """`count` views as arrays: images, scalars, TARGETS_PER_VIEW target latents and the true latent each,
+    hidden counts and dropped flags (per target)."""
     rng = np.random.default_rng(seed)
     images, scalars, targets, truths, hidden, dropped, categories = [], [], [], [], [], [], []
     for _ in range(count):
@@ -132,10 +137,12 @@ def make_arrays(seed: int, count: int, drop_rate: float = DROP_RATE) -> dict[str
         image, values = condition_arrays(example.observation)
         images.append(image)
         scalars.append(values)
-        targets.append(example.target.latent())
+        draws = [bool(example.hidden) and rng.random() < drop_rate for _ in range(TARGETS_PER_VIEW)]
+        draws[0] = example.dropped
+        targets.append([(example.truth.without(set(example.hidden)) if d else example.truth).latent() for d in draws])
         truths.append(example.truth.latent())
         hidden.append(len(example.hidden))
-        dropped.append(example.dropped)
+        dropped.append(draws)
         categories.append(example.category)
     return {
         "images": np.stack(images), "scalars": np.stack(scalars),
