@@ -22,11 +22,13 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# Two workers, one test file each at a time (module fixtures are built once); the PPO learning test runs
+# beside the rest instead of after it.
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 demo: setup
 	$(BIN)/python scripts/run_demo.py --out $(DEMO_OUT)

@@ -31,8 +31,7 @@ CHUNK = 500
 
 def make_data(seed: int, views: int, drop_rate: float, workers: int) -> dict[str, np.ndarray]:
     chunks = [
-        (seed * 100_003 + index, min(CHUNK, views - index * CHUNK), drop_rate)
-        for index in range(-(-views // CHUNK))
+        (seed * 100_003 + index, min(CHUNK, views - index * CHUNK), drop_rate) for index in range(-(-views // CHUNK))
     ]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         parts = list(

@@ -177,5 +177,5 @@ def test_bad_config_values_name_file_and_key(override, key):
 
 
 def test_default_config(base_config):
-    assert base_config.loss == "dpo" and base_config.beta == 500.0 and base_config.grad_clip == 1.0
+    assert base_config.loss == "dro" and base_config.beta == 500.0 and base_config.grad_clip == 1.0
     assert (base_config.time_mean, base_config.time_std) == (1.0, 1.0)

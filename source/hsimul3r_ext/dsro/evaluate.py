@@ -21,9 +21,9 @@ from scipy.spatial import cKDTree
 from ..atomic_dir import atomic_output_dir
 from ..hsi.case_io import load_mesh
 from .conditions import load_conditions
-from .generator import load_generator
+from .generator import generator_identity, load_generator
 from .judging import LABEL_CONVERT_OVERRIDES, SampleTask
-from .label import file_sha256, run_tasks, sample_seed, wins
+from .label import run_tasks, sample_seed, wins
 
 TAU_M = 0.05  # F-score threshold: 5 cm, about 5% of a chair's size
 SURFACE_POINTS = 4000
@@ -136,7 +136,7 @@ def evaluate(
             ]
             results[name] = {
                 "generator": str(path),
-                "sha256": file_sha256(Path(path)),
+                "sha256": generator_identity(path),
                 "metrics": _metrics(rows),
                 "conditions": rows,
             }

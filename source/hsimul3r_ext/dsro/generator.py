@@ -84,3 +84,11 @@ def load_generator(path: str | Path) -> FlowGenerator:
 
 
 PLUGIN_PREFIX = "python:"
+
+
+def generator_identity(path: str | Path) -> str:
+    """What names a generator in labels and reports: a file's SHA-256, or a plug-in's `python:...` spec."""
+    import hashlib
+
+    text = str(path)
+    return text if text.startswith(PLUGIN_PREFIX) else hashlib.sha256(Path(path).read_bytes()).hexdigest()

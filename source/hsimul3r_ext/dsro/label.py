@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ..hsi.errors import CaseError
 from .conditions import load_conditions
-from .generator import load_generator
+from .generator import generator_identity, load_generator
 from .judging import LABEL_CONVERT_OVERRIDES, SampleTask, judge_sample
 
 LABELS_JSON, LABELS_NPZ, SAMPLES_DIR = "labels.json", "labels.npz", "samples"
@@ -70,9 +70,8 @@ def label_conditions(
     start = time.perf_counter()
     conditions_dir, out = Path(conditions_dir), Path(out_dir)
     conditions = load_conditions(conditions_dir)
-    generator_path = Path(generator_path)
     generator = load_generator(generator_path)
-    digest = file_sha256(generator_path)
+    digest = generator_identity(generator_path)
     settings = {
         "generator_sha256": digest,
         "samples": samples,

@@ -21,9 +21,9 @@ from ..hsi.case_io import load_case, object_world_mesh, write_case_files
 from ..hsi.errors import CaseError
 from ..hsi.observation import Observation, load_observation
 from ..kernels.raycast import render
-from .generator import load_generator
+from .generator import PLUGIN_PREFIX, generator_identity, load_generator
 from .judging import SampleTask
-from .label import file_sha256, run_tasks
+from .label import run_tasks
 from .shipped import FINETUNED_GENERATOR
 
 CANDIDATES_PNG = "candidates.png"
@@ -57,7 +57,7 @@ def load_reverse_config(overrides=()) -> ReverseConfig:
         raise CaseError(file, "reverse.candidates", "candidates, steps and jobs must be >= 1")
     if not set(config.regenerate_types) <= {1, 2, 3}:
         raise CaseError(file, "reverse.regenerate_types", f"types are 1, 2 or 3, got {config.regenerate_types}")
-    if not config.generator_file().is_file():
+    if config.enabled and not str(config.generator).startswith(PLUGIN_PREFIX) and not config.generator_file().is_file():
         raise CaseError(config.generator_file(), "reverse.generator", "no such generator file")
     return config
 
@@ -90,7 +90,7 @@ def regenerate_case(
     scene = load_case(case_dir)
     types = {obj["name"]: obj["type"] for obj in judged["objects"]}
     generator_path = config.generator_file()
-    generator = None
+    generator, digest = None, None
     objects, chosen, shapes_for_plot = {}, {}, {}
     for index, obj in enumerate(scene.objects):
         kind = types.get(obj.name)
@@ -103,7 +103,8 @@ def regenerate_case(
         if obj.observation is None:
             objects[obj.name] = {"regenerated": False, "reason": "not regenerated: no observation"}
             continue
-        generator = generator or load_generator(generator_path)
+        if generator is None:
+            generator, digest = load_generator(generator_path), generator_identity(generator_path)
         observation = load_observation(case_dir / obj.observation)
         with torch.no_grad():
             condition = generator.condition(observation, str(case_dir / obj.observation))
@@ -125,7 +126,7 @@ def regenerate_case(
                 keep=True,
                 provenance={
                     "step": "reverse_candidate",
-                    "generator_sha256": file_sha256(generator_path),
+                    "generator_sha256": digest,
                     "object": obj.name,
                     "candidate": k,
                 },
@@ -148,7 +149,8 @@ def regenerate_case(
         objects[obj.name] = {
             "regenerated": improves,
             "reason": None if improves else "kept: no candidate does better than the original",
-            "type_before": kind, "kept": None if best is None else best["candidate"],
+            "type_before": kind, "kept": best["candidate"] if improves else None,
+            "best": None if best is None else best["candidate"],
             "candidates": candidates,
         }  # fmt: skip
         if improves:
@@ -161,7 +163,7 @@ def regenerate_case(
         picture = plot_candidates(shapes_for_plot, objects, out / CANDIDATES_PNG)
     return {
         "generator": str(generator_path),
-        "generator_sha256": file_sha256(generator_path),
+        "generator_sha256": digest,
         "objects": objects,
         "regenerated": sorted(chosen),
         "refined_case": "refined_case",

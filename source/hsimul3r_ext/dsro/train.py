@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ..atomic_dir import atomic_output_dir
 from ..hsi.errors import CaseError
 from .config import DsroConfig, check_dsro_config, config_file, load_dsro_config
-from .generator import FlowGenerator, load_generator
+from .generator import FlowGenerator, generator_identity, load_generator
 from .label import LABELS_JSON, LABELS_NPZ, file_sha256
 from .losses import dpo_loss, dro_loss, flow_loss, sample_times
 
@@ -180,7 +180,7 @@ def finetune(
             "labels": str(labels_dir),
             "labels_sha256": file_sha256(labels_dir / LABELS_NPZ),
             "base_generator": str(generator_path),
-            "base_generator_sha256": file_sha256(generator_path),
+            "base_generator_sha256": generator_identity(generator_path),
             "steps": config.steps,
             "seconds": time.perf_counter() - start,
         }
