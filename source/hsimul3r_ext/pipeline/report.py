@@ -203,8 +203,11 @@ def _pictures(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     if reverse is not None and reverse["reverse"]["picture"] is not None:
         pictures.append({"title": "Reverse pass: candidates", "path": f"{REVERSE}/{reverse['reverse']['picture']}"})
     for stage, when in JUDGED:
-        report, folder = records.get(stage), _judge_folder(stage, records)
-        for plot in [] if report is None else report["files"]["plots"]:
+        report = records.get(stage)
+        if report is None:
+            continue
+        folder = _judge_folder(stage, records)
+        for plot in report["files"]["plots"]:
             pictures.append({"title": f"Judge {when}: {Path(plot).stem.replace('_', ' ')}", "path": f"{folder}/{plot}"})
     return pictures
 
