@@ -102,8 +102,7 @@ def evaluate(
                     tasks += [
                         SampleTask(
                             name=f"{condition.name}/{k}",
-                            vertices=None if mesh is None else mesh.vertices,
-                            faces=None if mesh is None else mesh.faces,
+                            mesh=mesh,
                             work=stage / "work" / name / condition.name / str(k),
                             category=condition.category,
                             case=condition.case,

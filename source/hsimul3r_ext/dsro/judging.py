@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import trimesh
 
 from ..hsi.case_io import load_case, object_world_mesh, write_case_files
@@ -31,8 +30,7 @@ class SampleTask:
     """One sample to judge. Picklable: it crosses to a worker process."""
 
     name: str
-    vertices: np.ndarray | None  # the decoded mesh, generator frame (None: the latent decodes to nothing)
-    faces: np.ndarray | None
+    mesh: trimesh.Trimesh | None  # the decoded mesh, generator frame (None: the latent decodes to nothing)
     work: Path  # scratch folder, removed afterwards unless `keep`
     category: str | None = None
     case: Path | None = None  # place the sample in this case (its motion interacts with it)
@@ -96,7 +94,7 @@ def judge_sample(task: SampleTask) -> dict[str, Any]:
     from ..stability import judge
 
     start = time.perf_counter()
-    mesh = None if task.vertices is None else trimesh.Trimesh(task.vertices, task.faces, process=False)
+    mesh = task.mesh
     case, converted, report_dir = task.work / "case", task.work / "converted", task.work / "judge"
     shutil.rmtree(task.work, ignore_errors=True)
     task.work.mkdir(parents=True)

@@ -105,8 +105,7 @@ def label_conditions(
                 tasks.append(
                     SampleTask(
                         name=f"{condition.name}/{k}",
-                        vertices=None if mesh is None else mesh.vertices,
-                        faces=None if mesh is None else mesh.faces,
+                        mesh=mesh,
                         work=out / "work" / condition.name / str(k),
                         category=condition.category,
                         case=condition.case,

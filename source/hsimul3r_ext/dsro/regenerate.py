@@ -113,8 +113,7 @@ def regenerate_case(
         tasks = [
             SampleTask(
                 name=f"{obj.name}/{k}",
-                vertices=None if mesh is None else mesh.vertices,
-                faces=None if mesh is None else mesh.faces,
+                mesh=mesh,
                 work=out / "candidates" / obj.name / str(k),
                 category=obj.category,
                 case=case_dir,
