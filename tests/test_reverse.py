@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
-from scipy.spatial import cKDTree
 
 from hsimul3r_ext.cli import main
 from hsimul3r_ext.dsro.furniture import sample_furniture
@@ -73,21 +72,26 @@ def test_missing_leg_chair_is_regenerated_with_four_legs_and_ends_type_4(tmp_pat
     assert kept["verdict"]["gravity_stable"]
     chair_mesh = object_world_mesh(load_case(case).object("chair"), case)
     assert load_case(case).object("chair").mesh.endswith("_generated.obj")
-    assert feet_on_the_floor(chair_mesh) == 4
+    assert legs_of(chair_mesh) == 4
 
 
-def feet_on_the_floor(mesh: trimesh.Trimesh, height_m: float = 0.01, apart_m: float = 0.08) -> int:
-    """Separate places where the object meets the floor (legs), from its vertices within `height_m` of it."""
-    low = mesh.vertices[mesh.vertices[:, 2] < mesh.vertices[:, 2].min() + height_m][:, :2]
-    labels = np.arange(len(low))
-    for i, j in sorted(cKDTree(low).query_pairs(apart_m)):
-        labels[labels == labels[j]] = labels[i]
-    return len(set(labels.tolist()))
+def legs_of(mesh: trimesh.Trimesh, height_m: float = 0.05) -> int:
+    """Legs the object stands on: the closed outlines a horizontal cut `height_m` above its lowest point meets.
+
+    A cut, not the floor contact: a generated leg a centimetre short is still a leg (the judge rules on its wobble).
+    """
+    lowest = mesh.vertices[:, 2].min()
+    cut = mesh.section(plane_origin=[0.0, 0.0, lowest + height_m], plane_normal=[0.0, 0.0, 1.0])
+    return 0 if cut is None else len(cut.discrete)
 
 
-def test_feet_are_counted_on_a_procedural_chair() -> None:
-    for legs, count in ((None, 4), ({"leg_front_left", "leg_front_right", "leg_back_right"}, 3)):
-        _, shape = sample_furniture(np.random.default_rng(2), "chair")
-        if legs is not None:
-            shape = shape.without({name for name in shape.parts if name.startswith("leg_")} - legs)
-        assert feet_on_the_floor(shape.mesh()[0]) == count
+def test_legs_are_counted_by_a_cut_above_the_floor() -> None:
+    _, shape = sample_furniture(np.random.default_rng(2), "chair")
+    assert legs_of(shape.mesh()[0]) == 4
+    assert legs_of(shape.without({"leg_front_left"}).mesh()[0]) == 3
+    short = shape.parts["leg_back_right"]
+    short.centre[2] += 0.0075  # 1.5 cm shorter, the top unchanged: a wobble, still a leg
+    short.size[2] -= 0.015
+    assert legs_of(shape.mesh()[0]) == 4
+    bundled = load_case(EXAMPLES / "sit_chair_missing_leg")
+    assert legs_of(object_world_mesh(bundled.object("chair"), EXAMPLES / "sit_chair_missing_leg")) == 3
