@@ -52,8 +52,11 @@ def chair(
     back_height: float,
     width: float,
     legs: tuple[str, ...] = LEG_NAMES,
+    leg: float = LEG,
+    round_legs: bool = False,
 ) -> trimesh.Trimesh:
-    """Seat, legs and a tilted backrest; `back_x` is where the backrest's front face meets the seat top."""
+    """Seat, legs (square of side `leg`, or round of that diameter) and a tilted backrest; `back_x` is where the
+    backrest's front face meets the seat top."""
     thickness = 0.04
     back_thickness = 0.03
     seat_back_x = back_x - back_thickness / np.cos(np.radians(back_tilt_deg))
@@ -61,13 +64,15 @@ def chair(
     centre_x = (seat_front_x + seat_back_x) / 2
     parts = [box((depth, width, thickness), (centre_x, 0.0, seat_height - thickness / 2))]
     corners = {
-        "front_left": (seat_front_x - LEG / 2, (width - LEG) / 2),
-        "front_right": (seat_front_x - LEG / 2, -(width - LEG) / 2),
-        "back_left": (seat_back_x + LEG / 2, (width - LEG) / 2),
-        "back_right": (seat_back_x + LEG / 2, -(width - LEG) / 2),
+        "front_left": (seat_front_x - leg / 2, (width - leg) / 2),
+        "front_right": (seat_front_x - leg / 2, -(width - leg) / 2),
+        "back_left": (seat_back_x + leg / 2, (width - leg) / 2),
+        "back_right": (seat_back_x + leg / 2, -(width - leg) / 2),
     }
     leg_height = seat_height - thickness
-    parts += [box((LEG, LEG, leg_height), (*corners[leg], leg_height / 2)) for leg in legs]
+    for name in legs:
+        centre = (*corners[name], leg_height / 2)
+        parts.append(cylinder(leg / 2, leg_height, centre) if round_legs else box((leg, leg, leg_height), centre))
     parts.append(backrest_panel(back_x, seat_height, back_tilt_deg, back_height, back_thickness, width))
     return trimesh.util.concatenate(parts)
 
@@ -112,6 +117,7 @@ def sofa(
     seat_length: float,
     arm_height: float,
     back_tilt_deg: float = 10.0,
+    back_height: float = 0.45,
 ) -> trimesh.Trimesh:
     """Long seat on a solid base, a tilted back along it and an arm at each end."""
     back_thickness = 0.2
@@ -124,7 +130,7 @@ def sofa(
     parts = [
         box((total_depth, seat_length, base_height), (centre_x, 0.0, base_height / 2)),
         box((seat_depth, seat_length, 0.14), (seat_front_x - seat_depth / 2, 0.0, seat_height - 0.07)),
-        backrest_panel(seat_back_x, seat_height, back_tilt_deg, 0.45, back_thickness, seat_length),
+        backrest_panel(seat_back_x, seat_height, back_tilt_deg, back_height, back_thickness, seat_length),
     ]
     for side in (-1, 1):
         parts.append(

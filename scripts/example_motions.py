@@ -1,9 +1,11 @@
-"""Authored SMPL motions on the shipped open body model (betas = 0), with the furniture placed around them.
+"""Authored SMPL motions on the shipped open body model, with the furniture placed around them.
 
 A motion is a list of key poses (world root rotation + SMPL local joint rotations) eased into each other.
 Its posed skin decides everything else: the pelvis is moved so the skin rests on the floor or on the
 furniture (never inside it), the furniture is sized so the parts meant to touch do touch, and the
 contact labels are read from the clean geometry. Z up, metres, the person facing +X at the start.
+The bundled examples use betas = 0 and the default designs; the benchmark set (`make_benchmark.py`) passes other
+body shapes (`betas`) and furniture proportions (the `*Design` records).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ FPS = 30.0
 NUM_BETAS = 10
 CONTACT_DISTANCE_M = 0.005  # a body part whose skin comes this close to the object touches it
 RESTING_TOLERANCE_M = 0.0002  # the skin may end this deep inside a support after resting on it
+OPEN_MODEL = read_model_arrays(OPEN_MODEL_FILE)
+ZERO_BETAS = np.zeros(NUM_BETAS)
 # The shipped open body model at betas = 0: the reference joints then match the humanoid built for the case.
-REST_JOINTS = rest_joints(read_model_arrays(OPEN_MODEL_FILE), np.zeros(NUM_BETAS))
+REST_JOINTS = rest_joints(OPEN_MODEL, ZERO_BETAS)
 
 Pose = dict[str, Rotation]  # SMPL joint name -> rotation in SMPL's local frame (x left, y up, z forward)
 
@@ -87,17 +91,21 @@ class PosedBody:
     joints: np.ndarray  # (T, 24, 3) relative to the pelvis
     part: np.ndarray  # (V,) SMPL joint index of each vertex
     faces: np.ndarray  # (M, 3) the skin's triangles
+    betas: np.ndarray  # (NUM_BETAS,) the body shape
+    rest_joints: np.ndarray  # (24, 3) the rest joints of that body
 
     @classmethod
-    def from_keys(cls, keys: list[Key]) -> PosedBody:
+    def from_keys(cls, keys: list[Key], betas: np.ndarray = ZERO_BETAS) -> PosedBody:
         # Pose from the float32 values the motion file stores, so labels and checks see the same skin.
         global_orient, body_pose = (angles.astype(np.float32).astype(np.float64) for angles in eased_keys(keys))
+        betas = np.asarray(betas, dtype=np.float32).astype(np.float64)
+        rest = rest_joints(OPEN_MODEL, betas)
         frames = len(global_orient)
-        at_origin = np.repeat(-REST_JOINTS[:1], frames, axis=0)  # SMPL puts the pelvis at transl + rest pelvis
-        motion = Motion(FPS, np.zeros(NUM_BETAS), global_orient, body_pose, at_origin)
+        at_origin = np.repeat(-rest[:1], frames, axis=0)  # SMPL puts the pelvis at transl + rest pelvis
+        motion = Motion(FPS, betas.copy(), global_orient, body_pose, at_origin)
         surface = posed_surface(motion)
-        joints, _ = forward_kinematics(REST_JOINTS, global_orient, body_pose, at_origin)
-        return cls(global_orient, body_pose, surface.vertices, joints, surface.part, surface.faces)
+        joints, _ = forward_kinematics(rest, global_orient, body_pose, at_origin)
+        return cls(global_orient, body_pose, surface.vertices, joints, surface.part, surface.faces, betas, rest)
 
     @property
     def num_frames(self) -> int:
@@ -187,13 +195,13 @@ class AuthoredExample:
 
     def motion_arrays(self) -> dict[str, np.ndarray]:
         """Our generic SMPL parameter file (Z up, SMPL `transl` meaning), with reference joints and contacts."""
-        transl = self.pelvis - REST_JOINTS[0]
+        transl = self.pelvis - self.body.rest_joints[0]
         return {
             "fps": np.array(FPS),
             "model_type": np.array("smpl"),
             "gender": np.array("neutral"),
             "up_axis": np.array("z"),
-            "betas": np.zeros(NUM_BETAS, dtype=np.float32),
+            "betas": self.body.betas.astype(np.float32),
             "global_orient": self.body.global_orient.astype(np.float32),
             "body_pose": self.body.body_pose.astype(np.float32),
             "transl": transl.astype(np.float32),
@@ -303,23 +311,49 @@ def seat_front_x(body: PosedBody, skin: np.ndarray, seat_height: float) -> float
     return float(calves[calves[:, 2] < seat_height, 0].min()) - SEAT_FRONT_BEHIND_CALVES
 
 
-def sit_chair(legs_kept: tuple[str, ...] = example_furniture.LEG_NAMES) -> AuthoredExample:
-    """Sit down on a chair behind, lean back against its backrest, stand up again."""
-    seated = {
+@dataclass(frozen=True)
+class ChairDesign:
+    """A chair's proportions, and the seated pose whose thighs set its seat height (steeper thighs: lower seat)."""
+
+    thigh_deg: float = CHAIR_THIGH_DEG
+    recline_deg: float = CHAIR_RECLINE_DEG
+    back_height: float = CHAIR_BACK_HEIGHT
+    width: float = CHAIR_WIDTH
+    leg: float = example_furniture.LEG
+    round_legs: bool = False
+
+
+CHAIR = ChairDesign()
+
+
+def seated_upright(thigh_deg: float, recline_deg: float) -> Pose:
+    """Sitting back in a seat: hands in the lap, thighs at `thigh_deg`, shins vertical, the trunk reclined."""
+    return {
         **arms(80.0, swing=15.0, twist=15.0, elbow=60.0),
-        **legs(CHAIR_THIGH_DEG, 0.0, -CHAIR_RECLINE_DEG),
+        **legs(thigh_deg, 0.0, -recline_deg),
         "spine2": pitch(5.0),
         "neck": pitch(5.0),
     }
-    keys = sit_down_and_up(seated, CHAIR_RECLINE_DEG)
-    body = PosedBody.from_keys(keys)
+
+
+def sit_chair(
+    legs_kept: tuple[str, ...] = example_furniture.LEG_NAMES,
+    betas: np.ndarray = ZERO_BETAS,
+    design: ChairDesign = CHAIR,
+) -> AuthoredExample:
+    """Sit down on a chair behind, lean back against its backrest, stand up again."""
+    keys = sit_down_and_up(seated_upright(design.thigh_deg, design.recline_deg), design.recline_deg)
+    body = PosedBody.from_keys(keys, betas)
     pelvis = on_the_floor(body, "left_ankle")
     skin = body.placed(pelvis)[keys[3].frame]
     sitting = body.mask("pelvis", "left_hip", "right_hip")
     seat_height = floor_mm(skin[sitting, 2].min())
-    tilt, back_x = backrest_touching(body, skin, seat_height, CHAIR_BACK_HEIGHT, CHAIR_WIDTH / 2)
+    tilt, back_x = backrest_touching(body, skin, seat_height, design.back_height, design.width / 2)
     seat_front = seat_front_x(body, skin, seat_height)
-    mesh = example_furniture.chair(seat_height, seat_front, back_x, tilt, CHAIR_BACK_HEIGHT, CHAIR_WIDTH, legs_kept)
+    mesh = example_furniture.chair(
+        seat_height, seat_front, back_x, tilt, design.back_height, design.width, legs_kept, design.leg,
+        design.round_legs,
+    )  # fmt: skip
     return settle_and_label("sit_chair", body, pelvis, [PlacedObject("chair", "chair", mesh)], SIT_CONTACTS)
 
 
@@ -331,29 +365,41 @@ ARMREST_CLEARANCE = 0.01  # between the hips and the armrests' inner faces
 FOREARMS_ON_ARMRESTS = arms(65.0, swing=10.0, elbow=80.0)
 
 
-def sit_armchair() -> AuthoredExample:
+@dataclass(frozen=True)
+class ArmchairDesign:
+    """An armchair's proportions and the thigh angle of the seated pose that sets its seat height."""
+
+    thigh_deg: float = ARMCHAIR_THIGH_DEG
+    back_height: float = ARMCHAIR_BACK_HEIGHT
+    arm_width: float = ARMREST_WIDTH
+
+
+ARMCHAIR = ArmchairDesign()
+
+
+def sit_armchair(betas: np.ndarray = ZERO_BETAS, design: ArmchairDesign = ARMCHAIR) -> AuthoredExample:
     """Sit down in an armchair with the forearms on its armrests, lean back, stand up again."""
     seated = {
         **FOREARMS_ON_ARMRESTS,
-        **legs(ARMCHAIR_THIGH_DEG, 0.0, -CHAIR_RECLINE_DEG),
+        **legs(design.thigh_deg, 0.0, -CHAIR_RECLINE_DEG),
         "spine2": pitch(5.0),
         "neck": pitch(5.0),
     }
     keys = sit_down_and_up(seated, CHAIR_RECLINE_DEG, crouch_arms=FOREARMS_ON_ARMRESTS)
-    body = PosedBody.from_keys(keys)
+    body = PosedBody.from_keys(keys, betas)
     pelvis = on_the_floor(body, "left_ankle")
     skin = body.placed(pelvis)[keys[3].frame]
     seat_height = floor_mm(skin[body.mask("pelvis", "left_hip", "right_hip"), 2].min())
     arm_parts = body.mask(*ARM_BODIES)
     trunk = skin[~arm_parts & (skin[:, 2] > seat_height)]
     inner = float(np.abs(trunk[:, 1]).max()) + ARMREST_CLEARANCE
-    tilt, back_x = backrest_touching(body, skin, seat_height, ARMCHAIR_BACK_HEIGHT, inner)
+    tilt, back_x = backrest_touching(body, skin, seat_height, design.back_height, inner)
     seat_front = seat_front_x(body, skin, seat_height)
-    over_armrests = arm_parts & (np.abs(skin[:, 1]) > inner) & (np.abs(skin[:, 1]) < inner + ARMREST_WIDTH)
+    over_armrests = arm_parts & (np.abs(skin[:, 1]) > inner) & (np.abs(skin[:, 1]) < inner + design.arm_width)
     over_armrests &= skin[:, 0] < seat_front
     arm_height = floor_mm(skin[over_armrests, 2].min())
     mesh = example_furniture.armchair(
-        seat_height, seat_front, back_x, tilt, inner, arm_height, ARMREST_WIDTH, ARMCHAIR_BACK_HEIGHT
+        seat_height, seat_front, back_x, tilt, inner, arm_height, design.arm_width, design.back_height
     )
     return settle_and_label(
         "sit_armchair", body, pelvis, [PlacedObject("armchair", "armchair", mesh)], ARMCHAIR_CONTACTS
@@ -367,6 +413,23 @@ SOFA_ARM_MARGIN = 0.04  # between the lying body's head / feet and the sofa's ar
 SOFA_ARM_HEIGHT = 0.62
 LYING_ROOT = euler("xy", -90.0, -90.0)  # on the back, head towards +Y, the body's left towards +X
 LYING_ARMS = arms(82.0, elbow=5.0)
+
+
+@dataclass(frozen=True)
+class SofaDesign:
+    """A sofa's proportions. Lying fits its length to the body (`arm_margin` beyond head and feet); sitting fits
+    the seat depth and back lean to the reclined back (`length` long, the seated thighs set the seat height)."""
+
+    seat_depth: float = SOFA_SEAT_DEPTH
+    arm_height: float = SOFA_ARM_HEIGHT
+    back_tilt_deg: float = 10.0
+    back_height: float = 0.45
+    arm_margin: float = SOFA_ARM_MARGIN
+    length: float = 1.8
+    sit_thigh_deg: float = 90.0
+
+
+SOFA = SofaDesign()
 
 
 def lying(hip_extension: float, neck: float) -> Pose:
@@ -388,14 +451,14 @@ def level_turn(vertices: np.ndarray, first: np.ndarray, second: np.ndarray) -> f
     return lo
 
 
-def lying_on_a_flat_seat() -> Key:
+def lying_on_a_flat_seat(betas: np.ndarray = ZERO_BETAS) -> Key:
     """On the back, resting on buttocks, shoulder blades, heels and the back of the head alike: the body is
     turned to level buttocks and shoulder blades, and the hip extension, then the neck, are picked from a
     0.1 deg grid to bring the heels, then the head, to the same level."""
 
     def best(candidates: np.ndarray, pose: Callable[[float], Pose], part: tuple[str, ...]) -> tuple[float, float]:
         """The candidate (and its turn) that brings `part` level with buttocks and shoulder blades."""
-        body = PosedBody.from_keys([Key(i, LYING_ROOT, pose(value)) for i, value in enumerate(candidates)])
+        body = PosedBody.from_keys([Key(i, LYING_ROOT, pose(value)) for i, value in enumerate(candidates)], betas)
         first, second, target = body.mask("pelvis"), body.mask("spine3"), body.mask(*part)
         misfit, turns = [], []
         for vertices in body.vertices:
@@ -411,12 +474,12 @@ def lying_on_a_flat_seat() -> Key:
     return Key(0, euler("x", turn) * LYING_ROOT, lying(hip, neck))
 
 
-def lie_sofa() -> AuthoredExample:
+def lie_sofa(betas: np.ndarray = ZERO_BETAS, design: SofaDesign = SOFA) -> AuthoredExample:
     """Sit down on a sofa, swing the legs up and lie back along it, stay lying (121 frames)."""
     seated = {**arms(80.0, swing=15.0, twist=15.0, elbow=60.0), **legs(90.0, 0.0, -SOFA_RECLINE_DEG)}
     turning = {**arms(80.0, swing=20.0, twist=15.0, elbow=60.0), **legs(60.0, -20.0, 0.0), "spine2": pitch(10.0)}
     sitting_root = euler("y", -SOFA_RECLINE_DEG)
-    lain = lying_on_a_flat_seat()
+    lain = lying_on_a_flat_seat(betas)
     keys = [
         Key(0, UPRIGHT, STANDING),
         Key(10, UPRIGHT, STANDING),
@@ -427,7 +490,7 @@ def lie_sofa() -> AuthoredExample:
         Key(85, lain.root, lain.joints),
         Key(120, lain.root, lain.joints),
     ]
-    body = PosedBody.from_keys(keys)
+    body = PosedBody.from_keys(keys, betas)
     pelvis = on_the_floor(body, "left_ankle")
     seated_skin = body.placed(pelvis)[keys[3].frame]
     seat_height = floor_mm(seated_skin[body.mask("pelvis", "left_hip", "right_hip"), 2].min())
@@ -435,16 +498,33 @@ def lie_sofa() -> AuthoredExample:
     # Lying: the pelvis pivots where it sat and slides back to the middle of the seat.
     settle, lain_frame = keys[4].frame, keys[6].frame
     lying_skin = body.vertices[lain_frame]
-    across_seat = seat_front - SOFA_SEAT_DEPTH / 2 - (lying_skin[:, 0].min() + lying_skin[:, 0].max()) / 2
+    across_seat = seat_front - design.seat_depth / 2 - (lying_skin[:, 0].min() + lying_skin[:, 0].max()) / 2
     lying_pelvis = np.array([across_seat, pelvis[settle, 1]])
     weight = smoothstep((np.arange(body.num_frames) - settle) / (lain_frame - settle))[:, None]
     pelvis[:, :2] = (1 - weight) * pelvis[:, :2] + weight * lying_pelvis
     pelvis[:, 2] = rest_heights(body.placed(pelvis), None)
     head_to_feet = lying_skin[:, 1] + lying_pelvis[1]
-    length = float(head_to_feet.max() - head_to_feet.min()) + 2 * SOFA_ARM_MARGIN
-    mesh = example_furniture.sofa(seat_height, seat_front, SOFA_SEAT_DEPTH, length, SOFA_ARM_HEIGHT)
+    length = float(head_to_feet.max() - head_to_feet.min()) + 2 * design.arm_margin
+    mesh = example_furniture.sofa(
+        seat_height, seat_front, design.seat_depth, length, design.arm_height, design.back_tilt_deg, design.back_height
+    )
     mesh.apply_translation([0.0, (head_to_feet.max() + head_to_feet.min()) / 2, 0.0])
     return settle_and_label("lie_sofa", body, pelvis, [PlacedObject("sofa", "sofa", mesh)], LIE_CONTACTS)
+
+
+def sit_sofa(betas: np.ndarray = ZERO_BETAS, design: SofaDesign = SOFA) -> AuthoredExample:
+    """Sit down in the middle of a sofa, lean back against its backrest, stand up again (104 frames)."""
+    keys = sit_down_and_up(seated_upright(design.sit_thigh_deg, CHAIR_RECLINE_DEG), CHAIR_RECLINE_DEG)
+    body = PosedBody.from_keys(keys, betas)
+    pelvis = on_the_floor(body, "left_ankle")
+    skin = body.placed(pelvis)[keys[3].frame]
+    seat_height = floor_mm(skin[body.mask("pelvis", "left_hip", "right_hip"), 2].min())
+    tilt, back_x = backrest_touching(body, skin, seat_height, design.back_height, CHAIR_WIDTH / 2)
+    seat_front = seat_front_x(body, skin, seat_height)
+    mesh = example_furniture.sofa(
+        seat_height, seat_front, seat_front - back_x, design.length, design.arm_height, tilt, design.back_height
+    )
+    return settle_and_label("sit_sofa", body, pelvis, [PlacedObject("sofa", "sofa", mesh)], SIT_CONTACTS)
 
 
 LEAN_CONTACTS = ("left_wrist", "right_wrist", "left_hand", "right_hand")
@@ -464,11 +544,23 @@ def reaching_arms(down: float, wrist: float) -> Pose:
     )
 
 
-def lean_table() -> AuthoredExample:
+@dataclass(frozen=True)
+class TableDesign:
+    """A table's top (`depth` along X, `length` along Y) and the forward lean that sets its height."""
+
+    depth: float = 0.8
+    length: float = 1.2
+    lean_deg: float = TABLE_LEAN_DEG
+
+
+TABLE = TableDesign()
+
+
+def lean_table(betas: np.ndarray = ZERO_BETAS, design: TableDesign = TABLE) -> AuthoredExample:
     """Stand at a table, reach over its edge, lean onto both hands on its top, stand up straight again."""
     reaching = {**legs(0.0, 0.0, 20.0), **reaching_arms(5.0, 60.0)}
-    leaning = {**legs(0.0, 0.0, TABLE_LEAN_DEG), "spine1": pitch(5.0), **reaching_arms(30.0, 100.0)}
-    reach, lean = euler("y", 20.0), euler("y", TABLE_LEAN_DEG)
+    leaning = {**legs(0.0, 0.0, design.lean_deg), "spine1": pitch(5.0), **reaching_arms(30.0, 100.0)}
+    reach, lean = euler("y", 20.0), euler("y", design.lean_deg)
     keys = [
         Key(0, UPRIGHT, STANDING),
         Key(10, UPRIGHT, STANDING),
@@ -479,7 +571,7 @@ def lean_table() -> AuthoredExample:
         Key(94, UPRIGHT, STANDING),
         Key(103, UPRIGHT, STANDING),
     ]
-    body = PosedBody.from_keys(keys)
+    body = PosedBody.from_keys(keys, betas)
     pelvis = on_the_floor(body, "left_ankle")
     skin = body.placed(pelvis)
     top = floor_mm(skin[keys[3].frame, body.mask(*LEAN_CONTACTS), 2].min())
@@ -488,5 +580,5 @@ def lean_table() -> AuthoredExample:
     standing = np.r_[: keys[1].frame + 1, keys[-2].frame : body.num_frames]
     band = (skin[:, :, 2] > top - 0.06) & (skin[:, :, 2] < top + 0.01)
     edge_hits = np.concatenate([skin[:, ~arm_parts][band[:, ~arm_parts]], skin[standing][band[standing]]])
-    mesh = example_furniture.table(top, float(edge_hits[:, 0].max()) + TABLE_CLEARANCE)
+    mesh = example_furniture.table(top, float(edge_hits[:, 0].max()) + TABLE_CLEARANCE, design.depth, design.length)
     return settle_and_label("lean_table", body, pelvis, [PlacedObject("table", "table", mesh)], LEAN_CONTACTS)
