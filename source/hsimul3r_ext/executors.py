@@ -118,6 +118,7 @@ def _run_local(
 
     pending = deque((key, argument, 1) for key, argument in tasks)
     running: dict[Any, tuple[str, Any, int, float]] = {}
+    jobs = min(jobs, len(tasks)) or 1  # no idle workers to spawn
     pool = ProcessPool(max_workers=jobs, context=multiprocessing.get_context("spawn"))
     try:
         while pending or running:
