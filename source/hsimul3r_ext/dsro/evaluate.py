@@ -23,7 +23,7 @@ from ..hsi.case_io import load_mesh
 from .conditions import load_conditions
 from .generator import generator_identity, load_generator
 from .judging import LABEL_CONVERT_OVERRIDES, SampleTask
-from .label import run_tasks, sample_seed, wins
+from .label import judge_samples, sample_seed, wins
 
 TAU_M = 0.05  # F-score threshold: 5 cm, about 5% of a chair's size
 SURFACE_POINTS = 4000
@@ -114,7 +114,8 @@ def evaluate(
                         )
                         for k, mesh in enumerate(decoded)
                     ]
-            verdicts = [verdict for _, verdict in run_tasks(tasks, jobs, f"judging {name}", progress)]
+            by_name = {task.name: verdict for task, verdict in judge_samples(tasks, jobs, f"judging {name}", progress)}
+            verdicts = [by_name[task.name] for task in tasks]
             rows = []
             for i, condition in enumerate(conditions):
                 judged = verdicts[i * samples : (i + 1) * samples]

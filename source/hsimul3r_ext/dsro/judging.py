@@ -88,6 +88,13 @@ def _settings(overrides: tuple[str, ...], models_dir: Path | None):
     return load_convert_config(groups["convert"]), load_judge_config(groups["judge"]), build
 
 
+def error_verdict(error: str, seconds: float) -> dict[str, Any]:
+    """The verdict of a sample that could not be judged (it broke the converter, ran out of time, killed its
+    worker): it loses."""
+    return {"type": None, "gravity_stable": False, "tilt_deg": None, "contact_ratio": None, "placement": None,
+            "seconds": seconds, "error": error}  # fmt: skip
+
+
 def judge_sample(task: SampleTask) -> dict[str, Any]:
     """{"type", "gravity_stable", "tilt_deg", "contact_ratio", "placement", "seconds", "error"} for one sample."""
     from ..assets import convert_case
@@ -125,8 +132,7 @@ def judge_sample(task: SampleTask) -> dict[str, Any]:
             "error": None,
         }
     except Exception as err:  # a sample that breaks the converter loses; the batch goes on
-        return {"type": None, "gravity_stable": False, "tilt_deg": None, "contact_ratio": None, "placement": None,
-                "seconds": time.perf_counter() - start, "error": f"{type(err).__name__}: {err}"}  # fmt: skip
+        return error_verdict(f"{type(err).__name__}: {err}", time.perf_counter() - start)
     finally:
         if not task.keep:
             shutil.rmtree(task.work, ignore_errors=True)

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
+from ..executors import run_tasks
 from ..hsi.errors import CaseError
 from .conditions import load_conditions
 from .generator import generator_identity, load_generator
-from .judging import LABEL_CONVERT_OVERRIDES, SampleTask, judge_sample
+from .judging import LABEL_CONVERT_OVERRIDES, SampleTask, error_verdict, judge_sample
 
 LABELS_JSON, LABELS_NPZ, SAMPLES_DIR = "labels.json", "labels.npz", "samples"
 
@@ -43,14 +42,25 @@ def wins(verdict: dict[str, Any], with_case: bool) -> bool:
     return verdict["type"] == 4 if with_case else bool(verdict["gravity_stable"])
 
 
-def run_tasks(tasks: list[SampleTask], jobs: int, desc: str, progress: bool | None = None):
-    """Judge tasks, in worker processes when jobs > 1 (spawned: forked Warp/MuJoCo threads can deadlock)."""
-    bar = {"total": len(tasks), "desc": desc, "unit": "sample", "disable": None if progress is None else not progress}
-    if jobs <= 1 or len(tasks) <= 1:
-        yield from zip(tasks, tqdm(map(judge_sample, tasks), **bar), strict=True)
-        return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from zip(tasks, tqdm(pool.map(judge_sample, tasks), **bar), strict=True)
+def judge_samples(
+    tasks: list[SampleTask],
+    jobs: int,
+    desc: str,
+    progress: bool | None = None,
+    *,
+    ray_address: str | None = None,
+    timeout_s: float | None = None,
+) -> Iterator[tuple[SampleTask, dict[str, Any]]]:
+    """(task, verdict) as each sample is judged (completion order), by `executors.run_tasks`: in this process
+    for one job or one task, else in worker processes or on Ray. A sample past `timeout_s`, or whose worker
+    died, loses with that error."""
+    by_name = {task.name: task for task in tasks}
+    results = run_tasks(
+        judge_sample, [(task.name, task) for task in tasks], jobs=jobs if len(tasks) > 1 else 1,
+        ray_address=ray_address, timeout_s=timeout_s, description=desc, progress=progress,
+    )  # fmt: skip
+    for r in results:
+        yield by_name[r.key], r.value if r.error is None else error_verdict(r.error, r.seconds)
 
 
 def label_conditions(
@@ -61,6 +71,8 @@ def label_conditions(
     samples: int = 4,
     seed: int = 0,
     jobs: int = 1,
+    ray_address: str | None = None,
+    timeout_s: float | None = None,
     overrides: tuple[str, ...] = (),
     steps: int = 32,
     models_dir: Path | None = None,
@@ -121,7 +133,9 @@ def label_conditions(
                         },
                     )
                 )
-    for task, verdict in run_tasks(tasks, jobs, "judging samples", progress):
+    for task, verdict in judge_samples(
+        tasks, jobs, "judging samples", progress, ray_address=ray_address, timeout_s=timeout_s
+    ):
         condition_name, k = task.name.rsplit("/", 1)
         verdict_file = out / SAMPLES_DIR / condition_name / f"{k}.json"
         verdict_file.parent.mkdir(parents=True, exist_ok=True)

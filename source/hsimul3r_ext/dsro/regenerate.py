@@ -23,7 +23,7 @@ from ..hsi.observation import Observation, load_observation
 from ..kernels.raycast import render
 from .generator import PLUGIN_PREFIX, generator_identity, load_generator
 from .judging import SampleTask
-from .label import run_tasks
+from .label import judge_samples
 from .shipped import FINETUNED_GENERATOR
 
 CANDIDATES_PNG = "candidates.png"
@@ -133,7 +133,7 @@ def regenerate_case(
             for k, mesh in enumerate(meshes)
         ]
         candidates = []
-        for task, verdict in run_tasks(tasks, config.jobs, f"judging candidates for {obj.name}"):
+        for task, verdict in judge_samples(tasks, config.jobs, f"judging candidates for {obj.name}"):
             placed = None
             if verdict["placement"] is not None:
                 placed_case = task.work / "case"
@@ -142,6 +142,7 @@ def regenerate_case(
                 "candidate": int(task.name.rsplit("/", 1)[1]), "folder": str(task.work.relative_to(out)),
                 "verdict": verdict, "iou": 0.0 if placed is None else observation_iou(placed, observation),
             })  # fmt: skip
+        candidates.sort(key=lambda candidate: candidate["candidate"])  # judged in completion order
         best = _choose(candidates)
         improves = best is not None and _PREFERENCE[best["verdict"]["type"]] > _PREFERENCE[kind]
         shapes_for_plot[obj.name] = list(zip(meshes, candidates, strict=True))

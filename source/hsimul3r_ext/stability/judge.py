@@ -4,16 +4,13 @@ the verdict per object and overall, and the files that justify it."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from ..atomic_dir import atomic_output_dir
+from ..executors import run_tasks
 from ..hsi.case_io import MANIFEST
 from ..hsi.errors import CaseError
 from .classify import case_type, object_type
@@ -114,6 +111,8 @@ def judge_many(
     config: JudgeConfig,
     *,
     jobs: int = 1,
+    ray_address: str | None = None,
+    timeout_s: float | None = None,
     mode: str | None = None,
     gravity_only: bool = False,
     overwrite: bool = False,
@@ -122,25 +121,25 @@ def judge_many(
 ) -> list[dict[str, Any]]:
     """Judge every source into `out_dir/<name>/` and write summary.md / summary.json (share of each type).
 
-    A bad case is recorded as an error row; the others still run. `judge_one` judges one source, called as
-    `judge` is (a picklable function with its signature: the pipeline's policy judge passes its own here)."""
+    A bad case (or one past `timeout_s`, or whose worker died) is recorded as an error row; the others still
+    run. Cases run as `executors.run_tasks` runs them: `jobs` worker processes, or Ray at `ray_address`.
+    `judge_one` judges one source, called as `judge` is (a picklable function with its signature: the
+    pipeline's policy judge passes its own here)."""
     names = _unique_names(sources)
     with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
-        args = [(judge_one, s, stage / n, config, mode, gravity_only) for s, n in zip(sources, names, strict=True)]
-        bar = {
-            "total": len(args),
-            "desc": "judging",
-            "unit": "case",
-            "disable": None if progress is None else not progress,
-        }
-        if jobs <= 1:
-            results = [_judge_row(a) for a in tqdm(args, **bar)]
-        else:  # spawn: forked children would inherit Warp's and MuJoCo's threads mid-flight and can deadlock
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                results = list(tqdm(pool.map(_judge_row, args), **bar))
+        tasks = [
+            (n, (judge_one, s, stage / n, config, mode, gravity_only)) for s, n in zip(sources, names, strict=True)
+        ]
+        results = {
+            r.key: r.value if r.error is None else {"type": None, "error": r.error, "seconds": None}
+            for r in run_tasks(
+                _judge_row, tasks, jobs=jobs, ray_address=ray_address, timeout_s=timeout_s, description="judging",
+                progress=progress,
+            )
+        }  # fmt: skip
         rows = [
-            {**r, "case": n, "report": f"{n}/{REPORT_MD}" if r["error"] is None else None}
-            for r, n in zip(results, names, strict=True)
+            {**results[n], "case": n, "report": f"{n}/{REPORT_MD}" if results[n]["error"] is None else None}
+            for n in names
         ]
         (stage / "summary.md").write_text(summary_markdown(rows), encoding="utf-8")
         summary = {"cases": rows, "shares": type_shares(rows)}
