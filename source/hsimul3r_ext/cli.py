@@ -133,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
         help="--mode policy: the exported TorchScript policy (exported/policy.pt) rolled out on each case",
     )  # fmt: skip
     judge.add_argument("--jobs", type=int, default=1, help="cases judged in parallel (several sources)")
+    judge.add_argument("--ray", metavar="ADDRESS", help="judge the cases on Ray: local, auto, HOST:PORT or ray://...")
+    judge.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per case (an error row past it)")
     judge.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
     judge.set_defaults(run=_run_judge, trailing_overrides=True, overrides=[])
 
@@ -175,6 +177,8 @@ def _add_dsro(commands) -> None:
     label.add_argument("--samples", type=int, default=4, help="samples per condition")
     label.add_argument("--seed", type=int, default=0)
     label.add_argument("--jobs", type=int, default=1, help="samples judged in parallel")
+    label.add_argument("--ray", metavar="ADDRESS", help="judge the samples on Ray: local, auto, HOST:PORT or ray://...")
+    label.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per sample (it loses past it)")
     _add_body_models(label)
     label.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="convert / judge / humanoid overrides")
     label.set_defaults(run=_run_dsro_label, trailing_overrides=True)
@@ -363,7 +367,8 @@ def _run_judge(args: argparse.Namespace) -> int:
         print(f"{report['case']}: type {report['type']} ({report['seconds']:.1f} s); report in {args.out}")
         return 0
     rows = judge_many(args.sources, args.out, config, jobs=args.jobs, mode=args.mode, gravity_only=args.gravity_only,
-                      overwrite=args.overwrite, judge_one=partial(judge_with_policy, policy=args.policy))  # fmt: skip
+                      overwrite=args.overwrite, judge_one=partial(judge_with_policy, policy=args.policy),
+                      ray_address=args.ray, timeout_s=args.timeout)  # fmt: skip
     for row in rows:
         print(f"{row['case']}: {'type ' + str(row['type']) if row['error'] is None else 'error: ' + row['error']}")
     print(f"summary written to {args.out / 'summary.md'}")
@@ -405,7 +410,8 @@ def _run_dsro_label(args: argparse.Namespace) -> int:
 
     labels = label_conditions(
         args.conditions, args.out, args.generator or SHIPPED_GENERATOR, samples=args.samples, seed=args.seed,
-        jobs=args.jobs, overrides=tuple(args.overrides), models_dir=args.body_models,
+        jobs=args.jobs, ray_address=args.ray, timeout_s=args.timeout, overrides=tuple(args.overrides),
+        models_dir=args.body_models,
     )  # fmt: skip
     s = labels["summary"]
     print(
