@@ -130,19 +130,20 @@ def _run_local(
             for future in done:
                 key, argument, attempt, start = running.pop(future)
                 try:
-                    yield _result(key, attempt, future.result())
+                    result = _result(key, attempt, future.result())
                 except TimeoutError:
-                    yield TaskResult(key, None, f"timed out after {timeout_s:g} s", timeout_s, attempt, None)
+                    result = TaskResult(key, None, f"timed out after {timeout_s:g} s", timeout_s, attempt, None)
                 except ProcessExpired as err:
                     if attempt <= retries:
                         pending.appendleft((key, argument, attempt + 1))
                         continue
                     code = err.exitcode
                     cause = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                    yield TaskResult(key, None, _died(attempt, cause), time.perf_counter() - start, attempt, None)
+                    result = TaskResult(key, None, _died(attempt, cause), time.perf_counter() - start, attempt, None)
                 except Exception as err:  # the result did not come back (e.g. it does not pickle)
                     error = f"{type(err).__name__}: {err}"
-                    yield TaskResult(key, None, error, time.perf_counter() - start, attempt, None)
+                    result = TaskResult(key, None, error, time.perf_counter() - start, attempt, None)
+                yield result
     finally:
         pool.stop()
         pool.join()
@@ -187,13 +188,14 @@ def _run_ray(
                 key, start = running.pop(ref)
                 try:
                     measured, attempt = ray.get(ref)
-                    yield _result(key, attempt, measured)
+                    result = _result(key, attempt, measured)
                 except (WorkerCrashedError, OutOfMemoryError, NodeDiedError) as err:
                     error = _died(retries + 1, type(err).__name__)
-                    yield TaskResult(key, None, error, time.perf_counter() - start, retries + 1, None)
+                    result = TaskResult(key, None, error, time.perf_counter() - start, retries + 1, None)
                 except RayError as err:  # the result did not come back (e.g. it does not pickle)
                     error = f"{type(err).__name__}: {str(err).splitlines()[0]}"
-                    yield TaskResult(key, None, error, time.perf_counter() - start, 1, None)
+                    result = TaskResult(key, None, error, time.perf_counter() - start, 1, None)
+                yield result
             now = time.perf_counter()
             for ref, (key, start) in list(running.items()):
                 if timeout_s is not None and now - start >= timeout_s:
