@@ -151,8 +151,23 @@ def _parser() -> argparse.ArgumentParser:
         help="configuration overrides, e.g. align.steps=200 judge.mode=kinematic convert.coacd.threshold=0.08",
     )  # fmt: skip
     run.set_defaults(run=_run_run, trailing_overrides=True)
+    _add_bench(commands)
     _add_dsro(commands)
     return parser
+
+
+def _add_bench(commands) -> None:
+    bench = commands.add_parser("bench", help="run the pipeline over a dataset of cases; the stage-by-stage table")
+    bench.add_argument("dataset", type=Path, help="folder of cases (any depth; index.json read if present) or index")
+    bench.add_argument("-o", "--out", type=Path, required=True, help="bench folder; a re-run finishes what is left")
+    bench.add_argument("--stages", default="raw,align", help="comma-separated: raw, align, forward, reverse")
+    bench.add_argument("--jobs", type=int, default=1, help="cases run in parallel on this machine")
+    bench.add_argument("--ray", metavar="ADDRESS", help="run the cases on Ray: local, auto, HOST:PORT or ray://...")
+    bench.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per case (an error row past it)")
+    _add_body_models(bench)
+    bench.add_argument("--gravity-only", action="store_true", help="judge with the gravity test only (Type 1)")
+    bench.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="configuration overrides for every case")
+    bench.set_defaults(run=_run_bench, trailing_overrides=True)
 
 
 def _add_dsro(commands) -> None:
@@ -389,6 +404,23 @@ def _run_run(args: argparse.Namespace) -> int:
             kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in verdict["objects"].items())
             print(f"{when}: {type_label(verdict['type'])} ({kinds})")
     print(f"Report: {args.out / run['files']['report_html']}")
+    return 0
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from .pipeline import RunOptions
+    from .pipeline.bench import parse_stages, run_bench
+
+    options = RunOptions(models_dir=args.body_models, gravity_only=args.gravity_only)
+    bench = run_bench(
+        args.dataset, args.out, parse_stages(args.stages), args.overrides, options=options, jobs=args.jobs,
+        ray_address=args.ray, timeout_s=args.timeout,
+    )  # fmt: skip
+    for name, stage in bench["stages"].items():
+        shares = ", ".join(f"Type {kind} {100 * (share or 0.0):.0f}%" for kind, share in stage["shares"].items())
+        print(f"{name}: {shares} ({stage['judged']} cases)")
+    print(f"{bench['completed']} of {bench['cases']} cases completed, {len(bench['errors'])} errors")
+    print(f"Table: {args.out / 'bench.html'}")
     return 0
 
 

@@ -74,6 +74,12 @@ def align_case(
     return record
 
 
+def measure_case(case_dir: str | Path, config: AlignConfig, *, models_dir: str | Path | None = None) -> dict[str, Any]:
+    """The alignment's metrics of a case as it stands (any stage's case: input, aligned, refined by a pass)."""
+    problem = build_problem(load_case(case_dir), config, models_dir)
+    return measure_alignment(problem.surface, problem.objects, problem.contacts)
+
+
 def _aligned_scene(scene: HSIScene, result: AlignmentResult) -> HSIScene:
     """The input case with moved object poses and the human's translation shifted (joints too)."""
     motion = scene.motion

@@ -10,7 +10,7 @@ from typing import Any
 from .. import __version__
 from .report import AFTER, ALIGN, BEFORE, REPORT_HTML, REPORT_MD, REVERSE, write_report, write_text_atomic
 from .runner import RUN_JSON, run_pipeline
-from .stages import RunOptions
+from .stages import RunOptions, Stage
 
 
 def run_job(
@@ -20,11 +20,13 @@ def run_job(
     *,
     options: RunOptions | None = None,
     force: bool = False,
+    stages: Sequence[Stage] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Run or reuse every stage into `out_dir`, write run.json, report.md and report.html; returns run.json."""
+    """Run or reuse every stage (or `stages`) into `out_dir`, write run.json, report.md and report.html; returns
+    run.json."""
     case, out, options = Path(case_dir).absolute(), Path(out_dir).absolute(), options or RunOptions()
-    entries = run_pipeline(case, out, overrides, options=options, force=force, log=log)
+    entries = run_pipeline(case, out, overrides, options=options, force=force, stages=stages, log=log)
     records = {entry["stage"]: entry["record"] for entry in entries}
     align = records.get(ALIGN)
     run = {
