@@ -93,20 +93,27 @@ The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned moti
 {% endfor %}
 """
 
-HTML_TEMPLATE = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>hsimul3r run: {{ case }}</title>
-<style>
+TABLE_STYLE = """\
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1em 0; }
 img { max-width: 100%; border: 1px solid #ddd; }
-.verdict { font-size: 1.2em; }
+"""
+"""What both HTML pages (a run's report, a benchmark's table) style alike."""
+
+HTML_TEMPLATE = (
+    """\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>hsimul3r run: {{ case }}</title>
+<style>
+"""
+    + TABLE_STYLE
+    + """.verdict { font-size: 1.2em; }
 </style>
 </head>
 <body>
@@ -194,3 +201,4 @@ The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned moti
 </body>
 </html>
 """
+)
