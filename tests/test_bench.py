@@ -12,9 +12,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from hsimul3r_ext.cli import main
@@ -95,14 +97,43 @@ def test_bench_killed_halfway_resumes_what_is_left_and_writes_the_table(dataset:
     assert (out / chair["report"]).is_file()
 
 
-def test_ray_gives_the_verdicts_of_the_local_pool(dataset: Path, tmp_path: Path) -> None:
+def _kill_one_ray_task_midway(killed: list[int], stop: threading.Event, after_s: float = 2.0) -> None:
+    """SIGKILL the first Ray worker of this process's own head that has run a task for `after_s` seconds."""
+    seen: dict[int, float] = {}
+    while not stop.is_set() and not killed:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                running = "ray::_measured_on_ray" in " ".join(child.cmdline())
+            except psutil.Error:
+                continue
+            if running and time.monotonic() - seen.setdefault(child.pid, time.monotonic()) >= after_s:
+                child.send_signal(signal.SIGKILL)
+                killed.append(child.pid)
+                break
+        time.sleep(0.1)
+
+
+def test_ray_gives_the_verdicts_of_the_local_pool_and_survives_a_worker_killed_mid_case(
+    dataset: Path, tmp_path: Path
+) -> None:
     common = [str(dataset), "--stages", "raw", "--gravity-only", "--timeout", "600"]
     assert main(["bench", *common, "-o", str(tmp_path / "local"), "--jobs", "2"]) == 0
-    assert main(["bench", *common, "-o", str(tmp_path / "ray"), "--jobs", "2", "--ray", "local"]) == 0
+    killed: list[int] = []
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_one_ray_task_midway, args=(killed, stop), daemon=True)
+    killer.start()
+    try:
+        assert main(["bench", *common, "-o", str(tmp_path / "ray"), "--jobs", "2", "--ray", "local"]) == 0
+    finally:
+        stop.set()
+        killer.join()
+    assert len(killed) == 1, "no Ray worker was seen running a case"
     local, ray = _rows(tmp_path / "local"), _rows(tmp_path / "ray")
     assert sorted(local) == sorted(ray)
     for key, row in local.items():
         assert row["status"] == ray[key]["status"]
         if row["status"] == "ok":
             assert row["stages"]["raw"]["objects"] == ray[key]["stages"]["raw"]["objects"]
-            assert ray[key]["attempts"] == 1 and ray[key]["peak_rss_mb"] > 0
+            assert ray[key]["peak_rss_mb"] > 0
+    assert sorted(row["attempts"] for row in ray.values()) == [1, 1, 2]  # the killed case ran again, once
+    assert json.loads((tmp_path / "ray" / "bench.json").read_text())["completed"] == 2
