@@ -230,8 +230,8 @@ def run_bench(
     cases, out, options = load_dataset(dataset), Path(out_dir).absolute(), options or RunOptions()
     stages = parse_stages(",".join(stages))
     _check_out(out, cases)
-    settings = {**settings_of(stages, overrides, options), "dataset": str(Path(dataset).absolute())}
-    digest = settings_hash(settings_of(stages, overrides, options))
+    row_settings = settings_of(stages, overrides, options)
+    settings, digest = {**row_settings, "dataset": str(Path(dataset).absolute())}, settings_hash(row_settings)
     (out / ROWS).mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / SETTINGS_JSON, json.dumps({**settings, "hash": digest}, indent=2) + "\n")
     done = {case.key for case in cases if _row_done(out / ROWS / f"{case.key}.json", digest)}
