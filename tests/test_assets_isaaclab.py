@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import isaaclab.sim as sim_utils
 import numpy as np
 import pytest
 import trimesh
@@ -17,6 +16,7 @@ from isaaclab.assets import AssetBaseCfg, RigidObjectCfg
 from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
 from isaaclab.sim import SimulationCfg, build_simulation_context
 from isaaclab.utils import configclass
+from isaaclab_ground import ground_cfg
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 from scipy.spatial.transform import Rotation
 
@@ -72,11 +72,7 @@ def test_configs_carry_the_case_pose_and_the_local_usd(converted: Path) -> None:
 def test_converted_chair_stands_still_on_the_ground_kitless_newton_cpu(converted: Path) -> None:
     @configclass
     class SceneCfg(InteractiveSceneCfg):
-        ground = AssetBaseCfg(
-            prim_path="/World/Ground",
-            spawn=sim_utils.CuboidCfg(size=(4.0, 4.0, 0.1), collision_props=sim_utils.UsdPhysicsCollisionCfg()),
-            init_state=AssetBaseCfg.InitialStateCfg(pos=(0.0, 0.0, -0.05)),
-        )
+        ground = ground_cfg()
         chair = converted_object_cfg(converted, "chair")
         crate = converted_object_cfg(converted, "crate")
 

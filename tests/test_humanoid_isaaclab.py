@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import isaaclab.sim as sim_utils
 import numpy as np
 import pytest
-from isaaclab.assets import AssetBaseCfg
 from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
 from isaaclab.sim import SimulationCfg, build_simulation_context
 from isaaclab.utils import configclass
+from isaaclab_ground import ground_cfg
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
 from hsimul3r_ext.assets.humanoid_cfg import humanoid_articulation_cfg
@@ -30,11 +29,7 @@ def test_humanoid_articulation_spawns_and_lands_on_the_ground(tmp_path: Path) ->
 
     @configclass
     class SceneCfg(InteractiveSceneCfg):
-        ground = AssetBaseCfg(
-            prim_path="/World/Ground",
-            spawn=sim_utils.CuboidCfg(size=(4.0, 4.0, 0.1), collision_props=sim_utils.UsdPhysicsCollisionCfg()),
-            init_state=AssetBaseCfg.InitialStateCfg(pos=(0.0, 0.0, -0.05)),
-        )
+        ground = ground_cfg()
         humanoid = humanoid_articulation_cfg(usd, pelvis_height=0.3)  # drops 0.3 m onto its feet
 
     # implicitfast integrates the PD damping implicitly, as Isaac Lab's own humanoid task does

@@ -153,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_run_run, trailing_overrides=True)
     _add_bench(commands)
     _add_dsro(commands)
+    _add_robot(commands)
     return parser
 
 
@@ -168,6 +169,14 @@ def _add_bench(commands) -> None:
     bench.add_argument("--gravity-only", action="store_true", help="judge with the gravity test only (Type 1)")
     bench.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="configuration overrides for every case")
     bench.set_defaults(run=_run_bench, trailing_overrides=True)
+
+
+def _add_robot(commands) -> None:
+    robot = commands.add_parser("robot", help="write a robot's USD asset folder (G1, H1) from the MJCF we install")
+    robot.add_argument("robot", help="g1, h1, or a robot YAML of the same layout")
+    robot.add_argument("-o", "--out", type=Path, required=True, help="new folder: <robot>.usd, robot.json, licences/")
+    robot.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    robot.set_defaults(run=_run_robot)
 
 
 def _add_dsro(commands) -> None:
@@ -421,6 +430,17 @@ def _run_bench(args: argparse.Namespace) -> int:
         print(f"{name}: {shares} ({stage['judged']} cases)")
     print(f"{bench['completed']} of {bench['cases']} cases completed, {len(bench['errors'])} errors")
     print(f"Table: {args.out / 'bench.html'}")
+    return 0
+
+
+def _run_robot(args: argparse.Namespace) -> int:
+    from .retarget.robot_files import robot_usd_name, write_robot_assets
+    from .retarget.robot_model import load_robot
+
+    robot = load_robot(args.robot)
+    out = write_robot_assets(robot, args.out, overwrite=args.overwrite)
+    print(f"{robot.description}: {len(robot.joints)} joints, {len(robot.bodies)} bodies, {robot.mass:.1f} kg")
+    print(f"USD: {out / robot_usd_name(robot)}")
     return 0
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics, Vt
 
 from ..body.humanoid import Capsule, HumanoidSpec
+from .usd_object import new_stage
 
 ROOT_PATH = "/Humanoid"
 _PER_DEGREE = np.pi / 180.0
@@ -21,10 +22,7 @@ _PER_DEGREE = np.pi / 180.0
 
 def write_humanoid_usd(spec: HumanoidSpec, path: Path) -> Path:
     """Write `spec` standing on z = 0 (pelvis at its rest height above the soles)."""
-    stage = Usd.Stage.CreateNew(str(path))
-    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
-    UsdGeom.SetStageMetersPerUnit(stage, 1.0)
-    UsdPhysics.SetStageKilogramsPerUnit(stage, 1.0)
+    stage = new_stage(path)
     root = UsdGeom.Xform.Define(stage, ROOT_PATH)
     stage.SetDefaultPrim(root.GetPrim())
     UsdPhysics.ArticulationRootAPI.Apply(root.GetPrim())

@@ -1,0 +1,1 @@
+"""Human to robot: robot assets from MJCF that ships in a pip package, and (next) contact-preserving retargeting."""
