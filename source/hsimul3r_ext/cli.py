@@ -154,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_bench(commands)
     _add_dsro(commands)
     _add_robot(commands)
+    _add_retarget(commands)
     return parser
 
 
@@ -177,6 +178,17 @@ def _add_robot(commands) -> None:
     robot.add_argument("-o", "--out", type=Path, required=True, help="new folder: <robot>.usd, robot.json, licences/")
     robot.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     robot.set_defaults(run=_run_robot)
+
+
+def _add_retarget(commands) -> None:
+    retarget = commands.add_parser("retarget", help="the human motion of a converted scene onto a robot (G1, H1)")
+    retarget.add_argument("scene", type=Path, help="a folder written by `hsimul3r convert`, or a run folder")
+    retarget.add_argument("--robot", default="g1", help="g1, h1, or a robot YAML")
+    retarget.add_argument("-o", "--out", type=Path, required=True, help="new folder: robot_motion.npz, retarget.json")
+    retarget.add_argument("--no-scene-terms", action="store_true", help="plain IK only (no contact, no penetration)")
+    retarget.add_argument("--no-baseline", action="store_true", help="skip the plain-IK baseline")
+    retarget.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    retarget.set_defaults(run=_run_retarget)
 
 
 def _add_dsro(commands) -> None:
@@ -442,6 +454,31 @@ def _run_robot(args: argparse.Namespace) -> int:
     print(f"{robot.description}: {len(robot.joints)} joints, {len(robot.bodies)} bodies, {robot.mass:.1f} kg")
     print(f"USD: {out / robot_usd_name(robot)}")
     return 0
+
+
+def _run_retarget(args: argparse.Namespace) -> int:
+    from .retarget.ik import IKSettings
+    from .retarget.job import RETARGET_JSON, retarget_job
+
+    settings = IKSettings(scene_terms=not args.no_scene_terms)
+    report = retarget_job(
+        args.scene, args.robot, args.out, settings, baseline=not args.no_baseline, overwrite=args.overwrite
+    )
+    for name in ("scene_terms", "plain_ik"):
+        if name in report:
+            metrics = report[name]
+            print(
+                f"{name}: contact gap {_mm(metrics['contact_gap_mm']['mean'])}, penetration max objects"
+                f" {_mm(metrics['penetration_objects_mm']['max'])} floor {_mm(metrics['penetration_floor_mm']['max'])},"
+                f" joint-limit violations {metrics['joint_limit_violations']},"
+                f" {metrics['frames_per_second']:.0f} frames/s"
+            )
+    print(f"Report: {args.out / RETARGET_JSON}")
+    return 0
+
+
+def _mm(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} mm"
 
 
 def _run_dsro_conditions(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from ..hsi.errors import CaseError
+from ..hsi.smpl_layout import SMPL_JOINT_NAMES
 
 ROBOTS_DIR = Path(__file__).parent / "robots"
 _HINGE = int(mujoco.mjtJoint.mjJNT_HINGE)
@@ -86,6 +87,23 @@ class RobotJoint:
 
 
 @dataclass(frozen=True)
+class LinkTarget:
+    """An IK target: robot `link` follows the SMPL body `human` with these weights."""
+
+    link: str
+    human: str
+    position: float
+    orientation: float
+
+
+@dataclass(frozen=True)
+class RetargetMap:
+    targets: tuple[LinkTarget, ...]
+    contacts: dict[str, tuple[str, ...]]  # SMPL contact-label body -> robot links taking over its contacts
+    feet: dict[str, str]  # robot foot link -> SMPL foot body
+
+
+@dataclass(frozen=True)
 class Robot:
     name: str
     description: str
@@ -96,6 +114,7 @@ class Robot:
     mjcf: Path
     licence_files: tuple[Path, ...]
     provenance: dict[str, Any]
+    retarget: RetargetMap
 
     @property
     def joint_names(self) -> list[str]:
@@ -142,8 +161,47 @@ def load_robot(robot: str | Path) -> Robot:
         name=config["name"], description=config.get("description", config["name"]), bodies=bodies, joints=joints,
         anchor_body=config["anchor_body"], contact_bodies=tuple(config["contact_bodies"]), mjcf=mjcf,
         licence_files=tuple(mjcf.parent / name for name in config.get("licence_files", [])),
-        provenance=_provenance(config_file, config, mjcf),
+        provenance=_provenance(config_file, config, mjcf), retarget=_retarget_map(config_file, config, names),
     )  # fmt: skip
+
+
+def _retarget_map(config_file: Path, config: dict[str, Any], links: set[str]) -> RetargetMap:
+    section = config.get("retarget")
+    if not isinstance(section, dict):
+        raise CaseError(config_file, "retarget", "missing: targets, contacts and feet of the retargeting")
+
+    def link(field: str, name: Any) -> str:
+        if name not in links:
+            raise CaseError(config_file, field, f"{name!r} is not a body of the robot")
+        return str(name)
+
+    def human(field: str, name: Any) -> str:
+        if name not in SMPL_JOINT_NAMES:
+            raise CaseError(config_file, field, f"{name!r} is not an SMPL body ({', '.join(SMPL_JOINT_NAMES)})")
+        return str(name)
+
+    targets = []
+    for name, target in (section.get("targets") or {}).items():
+        field = f"retarget.targets.{name}"
+        if not isinstance(target, dict):
+            raise CaseError(config_file, field, "a mapping with human, position and orientation")
+        weights = [target.get("position", 0.0), target.get("orientation", 0.0)]
+        if not all(isinstance(w, int | float) and w >= 0 for w in weights):
+            raise CaseError(config_file, field, "position and orientation weights must be numbers >= 0")
+        targets.append(
+            LinkTarget(link(field, name), human(f"{field}.human", target.get("human")), *map(float, weights))
+        )
+    if not targets:
+        raise CaseError(config_file, "retarget.targets", "no targets")
+    contacts = {
+        human(f"retarget.contacts.{part}", part): tuple(link(f"retarget.contacts.{part}", name) for name in names)
+        for part, names in (section.get("contacts") or {}).items()
+    }
+    feet = {
+        link(f"retarget.feet.{name}", name): human(f"retarget.feet.{name}", part)
+        for name, part in (section.get("feet") or {}).items()
+    }
+    return RetargetMap(tuple(targets), contacts, feet)
 
 
 def _read_config(config_file: Path) -> dict[str, Any]:

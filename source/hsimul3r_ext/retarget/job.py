@@ -1,0 +1,112 @@
+"""`hsimul3r retarget`: a converted scene's human motion onto a robot, with the scene terms and, in the same
+run, plain IK (the GMR-like baseline), each measured; everything written atomically into a new folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import mujoco
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..assets.convert_case import REPORT
+from ..atomic_dir import atomic_output_dir
+from ..hsi.errors import CaseError
+from .human import human_motion
+from .ik import DEFAULT_SETTINGS, IKSettings, RobotMotion, retarget_motion
+from .metrics import retarget_metrics
+from .picture import draw_retarget
+from .robot_files import write_robot_assets
+from .robot_model import Robot, load_robot
+from .scene_model import RetargetScene, retarget_scene
+
+ROBOT_MOTION = "robot_motion.npz"
+BASELINE_MOTION = "robot_motion_plain_ik.npz"
+RETARGET_JSON = "retarget.json"
+RETARGET_PNG = "retarget.png"
+
+
+def converted_scene_dir(folder: Path) -> Path:
+    """A folder written by `hsimul3r convert`, or a run folder (its `convert/`: the final case)."""
+    for candidate in (folder, folder / "convert"):
+        if (candidate / REPORT).is_file():
+            return candidate
+    raise CaseError(folder, "scene", f"neither a converted scene ({REPORT}) nor a run folder with convert/{REPORT}")
+
+
+def retarget_job(
+    scene_dir: str | Path,
+    robot_name: str | Path,
+    out_dir: str | Path,
+    settings: IKSettings = DEFAULT_SETTINGS,
+    *,
+    baseline: bool = True,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    converted = converted_scene_dir(Path(scene_dir))
+    robot = load_robot(robot_name)
+    human = human_motion(converted)
+    scene = retarget_scene(robot, converted)
+    motion = retarget_motion(robot, scene, human, settings, progress=progress)
+    report: dict[str, Any] = {
+        "robot": robot.name,
+        "scene": str(converted.resolve()),
+        "frames": human.num_frames,
+        "fps": human.fps,
+        "scale": motion.scale,
+        "settings": dataclasses.asdict(settings),
+        "scene_terms": retarget_metrics(robot, scene, human, motion),
+        "files": {"motion": ROBOT_MOTION, "picture": RETARGET_PNG, "robot": "robot/"},
+    }
+    plain = None
+    if baseline:
+        plain = retarget_motion(robot, scene, human, dataclasses.replace(settings, scene_terms=False), progress=False)
+        report["plain_ik"] = retarget_metrics(robot, scene, human, plain)
+        report["speed_vs_plain_ik"] = report["scene_terms"]["seconds"] / report["plain_ik"]["seconds"]
+        report["files"]["plain_ik_motion"] = BASELINE_MOTION
+    with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
+        np.savez_compressed(stage / ROBOT_MOTION, **motion_arrays(robot, scene, motion))
+        if plain is not None:
+            np.savez_compressed(stage / BASELINE_MOTION, **motion_arrays(robot, scene, plain))
+        draw_retarget(robot, scene, human, motion, stage / RETARGET_PNG)
+        write_robot_assets(robot, stage / "robot")
+        (stage / RETARGET_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def motion_arrays(robot: Robot, scene: RetargetScene, motion: RobotMotion) -> dict[str, np.ndarray]:
+    """BeyondMimic's motion layout, quaternions (x, y, z, w) as everywhere in the project (`quat_order`)."""
+    model, data = scene.model, mujoco.MjData(scene.model)
+    bodies = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name) for name in robot.body_names]
+    frames = len(motion.qpos)
+    body_pos = np.empty((frames, len(bodies), 3))
+    body_wxyz = np.empty((frames, len(bodies), 4))
+    for frame in range(frames):
+        data.qpos[:] = motion.qpos[frame]
+        mujoco.mj_kinematics(model, data)
+        body_pos[frame], body_wxyz[frame] = data.xpos[bodies], data.xquat[bodies]
+    body_xyzw = np.roll(body_wxyz, -1, axis=-1)
+    joint_pos = motion.qpos[:, 7:]
+    rotations = Rotation.from_quat(body_xyzw.reshape(-1, 4)).as_matrix().reshape(frames, len(bodies), 3, 3)
+    angular = np.zeros((frames, len(bodies), 3))
+    if frames > 1:
+        step = np.einsum("tbij,tbkj->tbik", rotations[1:], rotations[:-1])  # R(t+1) R(t)^T, world frame
+        angular[:-1] = Rotation.from_matrix(step.reshape(-1, 3, 3)).as_rotvec().reshape(frames - 1, -1, 3) * motion.fps
+        angular[-1] = angular[-2]
+    gradient = (lambda values: np.gradient(values, axis=0) * motion.fps) if frames > 1 else np.zeros_like
+    return {
+        "fps": np.array(motion.fps),
+        "quat_order": np.array("xyzw"),
+        "joint_names": np.array(robot.joint_names),
+        "body_names": np.array(robot.body_names),
+        "joint_pos": joint_pos.astype(np.float32),
+        "joint_vel": gradient(joint_pos).astype(np.float32),
+        "body_pos_w": body_pos.astype(np.float32),
+        "body_quat_w": body_xyzw.astype(np.float32),
+        "body_lin_vel_w": gradient(body_pos).astype(np.float32),
+        "body_ang_vel_w": angular.astype(np.float32),
+    }
