@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pxr import Usd, UsdGeom
 
 from hsimul3r_ext.cli import main
 
@@ -48,7 +49,11 @@ def test_g1_keeps_the_contacts_without_entering_the_furniture(
         mid = 0.5 * (motion["body_lin_vel_w"][1:] + motion["body_lin_vel_w"][:-1])
         assert np.abs(steps - mid).mean() < 0.05
     assert (tmp_path / "out" / "retarget.png").stat().st_size > 10_000
-    assert (tmp_path / "out" / "robot" / "g1.usd").is_file()
+    playback = Usd.Stage.Open(str(tmp_path / "out" / "retarget.usda"))
+    assert not playback.GetCompositionErrors()  # the robot, human and objects it references all resolve
+    assert playback.GetEndTimeCode() == frames - 1
+    bounds = UsdGeom.BBoxCache(0, ["default"]).ComputeWorldBound(playback.GetPrimAtPath("/World/Robot"))
+    assert 1.2 < bounds.ComputeAlignedRange().GetSize()[2] < 1.4  # the G1 (1.32 m) standing at the start
 
 
 def test_h1_sits_on_the_chair_and_a_bad_scene_is_one_error(converted: dict[str, Path], tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from .human import human_motion
 from .ik import DEFAULT_SETTINGS, IKSettings, RobotMotion, retarget_motion
 from .metrics import retarget_metrics
 from .picture import draw_retarget
-from .robot_files import write_robot_assets
+from .playback import write_playback
+from .robot_files import robot_usd_name, write_robot_assets
 from .robot_model import Robot, load_robot
 from .scene_model import RetargetScene, retarget_scene
 
@@ -27,6 +28,7 @@ ROBOT_MOTION = "robot_motion.npz"
 BASELINE_MOTION = "robot_motion_plain_ik.npz"
 RETARGET_JSON = "retarget.json"
 RETARGET_PNG = "retarget.png"
+RETARGET_USD = "retarget.usda"
 
 
 def converted_scene_dir(folder: Path) -> Path:
@@ -60,7 +62,7 @@ def retarget_job(
         "scale": motion.scale,
         "settings": dataclasses.asdict(settings),
         "scene_terms": retarget_metrics(robot, scene, human, motion),
-        "files": {"motion": ROBOT_MOTION, "picture": RETARGET_PNG, "robot": "robot/"},
+        "files": {"motion": ROBOT_MOTION, "picture": RETARGET_PNG, "usd": RETARGET_USD, "robot": "robot/"},
     }
     plain = None
     if baseline:
@@ -69,11 +71,14 @@ def retarget_job(
         report["speed_vs_plain_ik"] = report["scene_terms"]["seconds"] / report["plain_ik"]["seconds"]
         report["files"]["plain_ik_motion"] = BASELINE_MOTION
     with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
-        np.savez_compressed(stage / ROBOT_MOTION, **motion_arrays(robot, scene, motion))
+        arrays = motion_arrays(robot, scene, motion)
+        np.savez_compressed(stage / ROBOT_MOTION, **arrays)
         if plain is not None:
             np.savez_compressed(stage / BASELINE_MOTION, **motion_arrays(robot, scene, plain))
         draw_retarget(robot, scene, human, motion, stage / RETARGET_PNG)
         write_robot_assets(robot, stage / "robot")
+        robot_usd = stage / "robot" / robot_usd_name(robot)
+        write_playback(stage / RETARGET_USD, robot, robot_usd, arrays, converted, Path(out_dir).absolute())
         (stage / RETARGET_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 

@@ -41,24 +41,29 @@ def write_recording(
         if obj.name not in object_poses:
             continue
         asset = os.path.relpath(obj.usd_file, root)
-        _animated(stage, f"/World/Objects/{obj.name}", object_poses[obj.name], asset, Sdf.Path(f"/{obj.name}/visual"))
+        visual = Sdf.Path(f"/{obj.name}/visual")
+        animated_reference(stage, f"/World/Objects/{obj.name}", object_poses[obj.name], asset, visual)
     if scene.humanoid is not None and body_poses is not None and body_names is not None:
         humanoid_stage = Usd.Stage.Open(str(scene.humanoid.usd_file))
         paths = {p.GetName(): p.GetPath() for p in Usd.PrimRange(humanoid_stage.GetDefaultPrim())}
         asset = os.path.relpath(scene.humanoid.usd_file, root)
         for k, name in enumerate(body_names):
             if name in paths and name in scene.humanoid.visuals:
-                _animated(stage, f"/World/Humanoid/{name}", body_poses[:, k], asset, paths[name].AppendChild("visual"))
+                visual = paths[name].AppendChild("visual")
+                animated_reference(stage, f"/World/Humanoid/{name}", body_poses[:, k], asset, visual)
     stage.GetRootLayer().Save()
     return path
 
 
-def _animated(stage: Usd.Stage, path: str, poses: np.ndarray, asset: str, prim_path: Sdf.Path) -> None:
+def animated_reference(
+    stage: Usd.Stage, path: str, poses: np.ndarray, asset: str, prim_path: Sdf.Path, child: str = "visual"
+) -> None:
+    """An Xform at `path` moving through `poses` (F, 7: position, x y z w), with `asset`'s `prim_path` under it."""
     xform = UsdGeom.Xform.Define(stage, path)
     translate, orient = xform.AddTranslateOp(), xform.AddOrientOp(UsdGeom.XformOp.PrecisionDouble)
     for frame, pose in enumerate(poses):
         translate.Set(Gf.Vec3d(*map(float, pose[:3])), float(frame))
         x, y, z, w = map(float, pose[3:])
         orient.Set(Gf.Quatd(w, x, y, z), float(frame))
-    visual = stage.DefinePrim(f"{path}/visual")
+    visual = stage.DefinePrim(f"{path}/{child}")
     visual.GetReferences().AddReference(asset, prim_path)
