@@ -187,6 +187,7 @@ def _add_retarget(commands) -> None:
     retarget.add_argument("-o", "--out", type=Path, required=True, help="new folder: robot_motion.npz, retarget.json")
     retarget.add_argument("--no-scene-terms", action="store_true", help="plain IK only (no contact, no penetration)")
     retarget.add_argument("--no-baseline", action="store_true", help="skip the plain-IK baseline")
+    retarget.add_argument("--no-judge", action="store_true", help="skip judging the robot among the objects")
     retarget.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     retarget.set_defaults(run=_run_retarget)
 
@@ -462,8 +463,9 @@ def _run_retarget(args: argparse.Namespace) -> int:
 
     settings = IKSettings(scene_terms=not args.no_scene_terms)
     report = retarget_job(
-        args.scene, args.robot, args.out, settings, baseline=not args.no_baseline, overwrite=args.overwrite
-    )
+        args.scene, args.robot, args.out, settings, baseline=not args.no_baseline, judge=not args.no_judge,
+        overwrite=args.overwrite,
+    )  # fmt: skip
     for name in ("scene_terms", "plain_ik"):
         if name in report:
             metrics = report[name]
@@ -473,6 +475,9 @@ def _run_retarget(args: argparse.Namespace) -> int:
                 f" joint-limit violations {metrics['joint_limit_violations']},"
                 f" {metrics['frames_per_second']:.0f} frames/s"
             )
+    if "judge" in report:
+        types = ", ".join(f"{name} Type {kind}" for name, kind in report["judge"]["objects"].items())
+        print(f"judged ({report['robot']}, kinematic): Type {report['judge']['type']} ({types})")
     print(f"Report: {args.out / RETARGET_JSON}")
     return 0
 

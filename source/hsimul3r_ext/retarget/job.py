@@ -15,12 +15,14 @@ from scipy.spatial.transform import Rotation
 from ..assets.convert_case import REPORT
 from ..atomic_dir import atomic_output_dir
 from ..hsi.errors import CaseError
+from ..stability.config import load_judge_config
 from .human import human_motion
 from .ik import DEFAULT_SETTINGS, IKSettings, RobotMotion, retarget_motion
 from .metrics import retarget_metrics
 from .picture import draw_retarget
 from .playback import write_playback
 from .robot_files import robot_usd_name, write_robot_assets
+from .robot_judge import judge_robot, robot_scene
 from .robot_model import Robot, load_robot
 from .scene_model import RetargetScene, retarget_scene
 
@@ -29,6 +31,7 @@ BASELINE_MOTION = "robot_motion_plain_ik.npz"
 RETARGET_JSON = "retarget.json"
 RETARGET_PNG = "retarget.png"
 RETARGET_USD = "retarget.usda"
+JUDGE_DIR = "judge"
 
 
 def converted_scene_dir(folder: Path) -> Path:
@@ -46,6 +49,7 @@ def retarget_job(
     settings: IKSettings = DEFAULT_SETTINGS,
     *,
     baseline: bool = True,
+    judge: bool = True,
     overwrite: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -78,7 +82,18 @@ def retarget_job(
         draw_retarget(robot, scene, human, motion, stage / RETARGET_PNG)
         write_robot_assets(robot, stage / "robot")
         robot_usd = stage / "robot" / robot_usd_name(robot)
-        write_playback(stage / RETARGET_USD, robot, robot_usd, arrays, converted, Path(out_dir).absolute())
+        # references are relative to the staging folder, a sibling of `out_dir`: they hold after the rename
+        write_playback(stage / RETARGET_USD, robot, robot_usd, arrays, converted)
+        if judge:  # the robot among the dynamic objects, driven kinematically along its motion
+            judged = stage / JUDGE_DIR
+            judged.mkdir()
+            scene_with_robot = robot_scene(converted, robot, robot_usd, arrays, human)
+            verdict = judge_robot(scene_with_robot, judged, load_judge_config(), judged)
+            report["judge"] = {
+                "type": verdict["type"],
+                "objects": {entry["name"]: entry["type"] for entry in verdict["objects"]},
+                "report": f"{JUDGE_DIR}/report.md",
+            }
         (stage / RETARGET_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 

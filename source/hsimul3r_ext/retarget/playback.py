@@ -20,11 +20,9 @@ from ..stability.recording import animated_reference
 from .robot_model import Robot
 
 
-def write_playback(
-    path: Path, robot: Robot, robot_usd: Path, motion: dict[str, np.ndarray], converted: Path, link_root: Path
-) -> Path:
-    """`motion`: the arrays of `robot_motion.npz`. The robot USD travels with the file (same folder tree); the
-    converted scene's files are referenced relative to `link_root`, the folder the file will finally live in."""
+def write_playback(path: Path, robot: Robot, robot_usd: Path, motion: dict[str, np.ndarray], converted: Path) -> Path:
+    """`motion`: the arrays of `robot_motion.npz`; every reference is relative to the file's folder."""
+    link_root = path.parent
     frames = len(motion["joint_pos"])
     stage = Usd.Stage.CreateNew(str(path))
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
@@ -33,18 +31,13 @@ def write_playback(
     stage.SetStartTimeCode(0.0)
     stage.SetEndTimeCode(float(frames - 1))
     stage.SetDefaultPrim(UsdGeom.Xform.Define(stage, "/World").GetPrim())
-    robot_asset = os.path.relpath(robot_usd, path.parent)
+    robot_asset = os.path.relpath(robot_usd, link_root)
     robot_stage = Usd.Stage.Open(str(robot_usd))
     poses = np.concatenate([motion["body_pos_w"], motion["body_quat_w"]], axis=-1)
     for index, body in enumerate(robot.body_names):
-        visuals = [child.GetPath() for child in robot_stage.GetPrimAtPath(f"/{robot.name}/{body}").GetChildren()]
-        visuals = [visual for visual in visuals if visual.name.startswith("visual")]
-        if not visuals:
-            continue
-        where = f"/World/Robot/{body}"
-        animated_reference(stage, where, poses[:, index], robot_asset, visuals[0], child=visuals[0].name)
-        for visual in visuals[1:]:
-            stage.DefinePrim(f"{where}/{visual.name}").GetReferences().AddReference(robot_asset, visual)
+        visual = Sdf.Path(f"/{robot.name}/{body}/visual")
+        if robot_stage.GetPrimAtPath(visual):
+            animated_reference(stage, f"/World/Robot/{body}", poses[:, index], robot_asset, visual)
     _human(stage, converted, link_root)
     report = json.loads((converted / REPORT).read_text(encoding="utf-8"))
     for name, entry in report["objects"].items():

@@ -90,8 +90,10 @@ def _define_body(
     mass.CreatePrincipalAxesAttr().Set(_quatf(body.inertia_axes))
     prim.CreateAttribute("hsimul3r:contactBody", Sdf.ValueTypeNames.Bool).Set(is_contact_body)
     visuals = [geom for geom in body.geoms if not geom.collision]
+    if visuals:  # one `visual` prim per body, as the humanoid has: recordings reference it whole
+        UsdGeom.Xform.Define(stage, f"{xform.GetPath()}/visual")
     for index, geom in enumerate(visuals):
-        _define_geom(stage, f"{xform.GetPath()}/visual_{index}", geom, collision=False)
+        _define_geom(stage, f"{xform.GetPath()}/visual/mesh_{index}", geom, collision=False)
     for index, geom in enumerate(geom for geom in body.geoms if geom.collision):
         _define_geom(stage, f"{xform.GetPath()}/collision_{index}", geom, collision=True)
     return prim

@@ -22,7 +22,7 @@ from ..hsi.errors import CaseError
 from ..kernels.mesh_distance import MeshDistance
 from .config import JudgeConfig
 from .metrics import ObjectTrack, StabilityVerdict, judge_stability
-from .report import RIGID_PIECES, SKIN
+from .report import COLLIDERS, RIGID_PIECES, SKIN
 from .scene import ConvertedScene, JudgedHumanoid, JudgedObject
 from .simulation import TrackRecorder, add_object, grounded_position, make_solver, record_every, static_track
 
@@ -101,7 +101,8 @@ class _Reference:
         lerp = lambda v: (1 - a) * v[i] + a * v[i + 1]  # noqa: E731
         quat = self._slerp([x]).as_quat()[0]
         if hold:
-            return lerp(self.h.root_pos), quat, lerp(self.h.joint_pos), np.zeros(3), np.zeros(3), np.zeros(69)
+            still = np.zeros(self.h.joint_pos.shape[1])
+            return lerp(self.h.root_pos), quat, lerp(self.h.joint_pos), np.zeros(3), np.zeros(3), still
         root_vel = (self.h.root_pos[i + 1] - self.h.root_pos[i]) * self.h.fps
         return (
             lerp(self.h.root_pos),
@@ -240,11 +241,15 @@ def interaction_test(scene: ConvertedScene, config: JudgeConfig, mode: str) -> I
 
 
 def _dof_permutation(builder: newton.ModelBuilder, dof_names: list[str]) -> np.ndarray:
-    """Our DOF index for each of the humanoid's hinge DOFs in Newton's order (joints are labelled by prim
-    path `<body>_<hinge>_<axis>` and merged per body in path order)."""
+    """Our DOF index for each of the articulation's hinge DOFs in Newton's order. A robot's joints are labelled
+    by their names; the SMPL humanoid's by prim path `<body>_<hinge>_<axis>`, merged per body in path order."""
     order = []
     for label in builder.joint_label:
-        parts = label.split("/")[-1].rsplit("_", 2)
+        name = label.split("/")[-1]
+        if name in dof_names:
+            order.append(dof_names.index(name))
+            continue
+        parts = name.rsplit("_", 2)
         if len(parts) == 3 and parts[1] == "0" and f"{parts[0]}_{parts[2]}" in dof_names:
             first = dof_names.index(f"{parts[0]}_{parts[2]}")
             order.extend(range(first, first + 3))
@@ -340,7 +345,7 @@ def _human_surface(humanoid: JudgedHumanoid, names: list[str]) -> tuple[str, Cal
         order = [names.index(n) for n in skin.body_names]
         return SKIN, lambda poses: skin.posed(poses[order, :3], poses[order, 3:])
     pieces = [(k, humanoid.visuals[n].vertices) for k, n in enumerate(names) if n in humanoid.visuals]
-    return RIGID_PIECES, lambda poses: np.concatenate(
+    return COLLIDERS if humanoid.visuals_are_colliders else RIGID_PIECES, lambda poses: np.concatenate(
         [Rotation.from_quat(poses[k, 3:]).apply(v) + poses[k, :3] for k, v in pieces]
     )
 

@@ -20,7 +20,7 @@ from .interaction import interaction_test
 from .plots import plot_contacts, plot_tracks
 from .recording import write_recording
 from .report import report_markdown, summary_markdown, type_shares
-from .scene import CONVERT_REPORT, load_converted
+from .scene import CONVERT_REPORT, ConvertedScene, load_converted
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -57,51 +57,69 @@ def judge(
         if not (converted / CONVERT_REPORT).is_file():
             converted = _convert(converted, stage / CONVERTED, convert_overrides)
         scene = load_converted(converted)
-        gravity = gravity_test(scene.objects, config)
-        interaction = None
-        if not gravity_only:
-            interaction = interaction_test(scene, config, mode)
-        plots = _plots(stage, scene.name, gravity, interaction, config)
-        if interaction is not None:
-            poses = {o.name: o.poses for o in interaction.objects}
-            write_recording(
-                stage / RECORDING,
-                scene,
-                interaction.time,
-                poses,
-                interaction.body_names,
-                interaction.body_poses,
-                link_root=_link_root(stage, out, converted),
-            )
-        else:
-            poses = {g.name: g.poses for g in gravity}
-            write_recording(
-                stage / RECORDING, scene, gravity[0].track.time, poses, link_root=_link_root(stage, out, converted)
-            )
-        objects = []
-        for k, g in enumerate(gravity):
-            i = None if interaction is None else interaction.objects[k]
-            i_json = None if i is None else i.to_json(interaction.body_names)
-            kind = object_type(
-                g.verdict.stable,
-                None if i is None else i.verdict.stable,
-                None if i is None else i.contact_ratio,
-                config.interaction.min_contact_ratio,
-            )
-            objects.append({"name": g.name, "type": kind, "gravity": g.to_json(), "interaction": i_json})
-        report = {
-            "case": scene.name,
-            "type": case_type([o["type"] for o in objects]),
-            "mode": "gravity-only" if gravity_only else mode,
-            "thresholds": config.to_json(),
-            "objects": objects,
-            "human": None if interaction is None else interaction.human_json(),
-            "converted": str(converted if converted == source else Path(CONVERTED)),
-            "files": {"plots": plots, "recording": RECORDING},
-            "seconds": time.perf_counter() - start,
-        }
+        label = str(converted if converted == source else Path(CONVERTED))
+        report = judge_scene(scene, stage, config, mode, gravity_only, _link_root(stage, out, converted), label)
+        report["seconds"] = time.perf_counter() - start
         (stage / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (stage / REPORT_MD).write_text(report_markdown(report), encoding="utf-8")
+    return report
+
+
+def judge_scene(
+    scene: ConvertedScene,
+    stage: Path,
+    config: JudgeConfig,
+    mode: str,
+    gravity_only: bool,
+    link_root: Path,
+    converted_label: str,
+) -> dict[str, Any]:
+    """Judge a loaded scene into `stage` (plots, recording, report files); returns the report. The humanoid may
+    be any articulation whose motion the scene carries (the SMPL humanoid, a retargeted robot)."""
+    start = time.perf_counter()
+    gravity = gravity_test(scene.objects, config)
+    interaction = None
+    if not gravity_only:
+        interaction = interaction_test(scene, config, mode)
+    plots = _plots(stage, scene.name, gravity, interaction, config)
+    if interaction is not None:
+        poses = {o.name: o.poses for o in interaction.objects}
+        write_recording(
+            stage / RECORDING,
+            scene,
+            interaction.time,
+            poses,
+            interaction.body_names,
+            interaction.body_poses,
+            link_root=link_root,
+        )
+    else:
+        poses = {g.name: g.poses for g in gravity}
+        write_recording(stage / RECORDING, scene, gravity[0].track.time, poses, link_root=link_root)
+    objects = []
+    for k, g in enumerate(gravity):
+        i = None if interaction is None else interaction.objects[k]
+        i_json = None if i is None else i.to_json(interaction.body_names)
+        kind = object_type(
+            g.verdict.stable,
+            None if i is None else i.verdict.stable,
+            None if i is None else i.contact_ratio,
+            config.interaction.min_contact_ratio,
+        )
+        objects.append({"name": g.name, "type": kind, "gravity": g.to_json(), "interaction": i_json})
+    report = {
+        "case": scene.name,
+        "type": case_type([o["type"] for o in objects]),
+        "mode": "gravity-only" if gravity_only else mode,
+        "thresholds": config.to_json(),
+        "objects": objects,
+        "human": None if interaction is None else interaction.human_json(),
+        "converted": converted_label,
+        "files": {"plots": plots, "recording": RECORDING},
+    }
+    report["seconds"] = time.perf_counter() - start
+    (stage / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (stage / REPORT_MD).write_text(report_markdown(report), encoding="utf-8")
     return report
 
 

@@ -55,9 +55,7 @@ def write_recording(
     return path
 
 
-def animated_reference(
-    stage: Usd.Stage, path: str, poses: np.ndarray, asset: str, prim_path: Sdf.Path, child: str = "visual"
-) -> None:
+def animated_reference(stage: Usd.Stage, path: str, poses: np.ndarray, asset: str, prim_path: Sdf.Path) -> None:
     """An Xform at `path` moving through `poses` (F, 7: position, x y z w), with `asset`'s `prim_path` under it."""
     xform = UsdGeom.Xform.Define(stage, path)
     translate, orient = xform.AddTranslateOp(), xform.AddOrientOp(UsdGeom.XformOp.PrecisionDouble)
@@ -65,5 +63,5 @@ def animated_reference(
         translate.Set(Gf.Vec3d(*map(float, pose[:3])), float(frame))
         x, y, z, w = map(float, pose[3:])
         orient.Set(Gf.Quatd(w, x, y, z), float(frame))
-    visual = stage.DefinePrim(f"{path}/{child}")
+    visual = stage.DefinePrim(f"{path}/visual")
     visual.GetReferences().AddReference(asset, prim_path)

@@ -13,7 +13,9 @@ TYPE_MEANING = {
 }
 SKIN = "skin"
 RIGID_PIECES = "rigid body pieces"
+COLLIDERS = "colliders"
 PENETRATION_SURFACE = {
+    COLLIDERS: "the robot's colliders (convex pieces and primitives of each link, what the simulator touches with)",
     SKIN: "the human's skin (the body model's surface posed by linear blend skinning from the simulated bodies)",
     RIGID_PIECES: "the humanoid's rigid per-body visual pieces, which overstate it where joints bend (the "
     "converted folder has no humanoid_skin.npz: convert the case again to measure the skin)",

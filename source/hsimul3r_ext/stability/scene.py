@@ -60,6 +60,7 @@ class JudgedHumanoid:
     body_ang_vel: np.ndarray  # (T, B, 3)
     visuals: dict[str, trimesh.Trimesh]  # body frame
     skin: Skin | None  # None: converted before the skin was written
+    visuals_are_colliders: bool = False  # a robot: `visuals` are its links' colliders (no skin to bend)
 
 
 @dataclass
