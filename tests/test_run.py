@@ -30,7 +30,7 @@ from hsimul3r_ext.pipeline import RunOptions, Stage, StageInputs, register, run_
 from hsimul3r_ext.pipeline.report import write_report
 
 FAST = ["judge.gravity.seconds=2.0", "judge.interaction.settle_seconds=1.0", "align.steps=20", "judge.mode=kinematic"]
-STAGE_NAMES = ["validate", "convert_before", "judge_before", "align", "convert", "judge"]  # forward, reverse: off
+STAGE_NAMES = ["validate", "convert_before", "judge_before", "align", "convert", "judge"]  # forward, reverse, robot: off
 HEADING_DEG = 90.0  # the person faces +Y
 PLACE = np.array([1.2, -0.6, 0.0])  # where the clip stands, away from the origin
 FOOT_JOINT_HEIGHT_M = 0.03  # foot joints this high keep the open body's soles just above the floor
@@ -175,6 +175,21 @@ def test_second_run_reuses_every_stage(
     assert out.strip().splitlines()[-1] == f"Report: {first_run['out'] / 'report.html'}"
 
 
+def test_robot_stage_reuses_the_run_and_judges_the_robot(
+    first_run: dict[str, Any], foreign_case: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`robot.enabled=true` adds the retarget onto the G1 after the aligned case; nothing before it re-runs."""
+    code, out, _ = _run(capsys, foreign_case, "-o", first_run["out"], *FAST, "robot.enabled=true")
+    assert code == 0 and _status(out) == {**dict.fromkeys(STAGE_NAMES, "reused"), "robot": "ran"}
+    run = json.loads((first_run["out"] / "run.json").read_text())
+    record = run["stages"][-1]["record"]
+    assert record["robot"] == "g1" and record["scene_terms"]["joint_limit_violations"] == 0
+    assert run["verdict"]["robot"]["type"] in (2, 3, 4) and f"robot: Type {run['verdict']['robot']['type']}" in out
+    markdown = (first_run["out"] / "report.md").read_text()
+    assert "## Robot (g1)" in markdown and "| with scene terms |" in markdown and "| plain IK (baseline) |" in markdown
+    assert (first_run["out"] / "robot" / "robot_motion.npz").is_file()
+
+
 def test_changed_align_override_reruns_align_and_downstream_only(
     first_run: dict[str, Any], foreign_case: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -303,7 +318,7 @@ def test_failed_stage_leaves_earlier_stages_and_no_stale_report(foreign_case: Pa
 def test_registry_keeps_order_and_refuses_unknown_needs() -> None:
     from hsimul3r_ext.pipeline import STAGES
 
-    assert list(STAGES) == [*STAGE_NAMES, "forward", "reverse"]
+    assert list(STAGES) == [*STAGE_NAMES, "forward", "reverse", "robot"]
     with pytest.raises(ValueError, match="needs unknown stages"):
         register(Stage("reverse", ("judge",), ("rl_policy",), lambda *_: {}))
     with pytest.raises(ValueError, match="already registered"):

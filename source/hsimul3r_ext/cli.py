@@ -425,6 +425,10 @@ def _run_run(args: argparse.Namespace) -> int:
         if verdict is not None:
             kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in verdict["objects"].items())
             print(f"{when}: {type_label(verdict['type'])} ({kinds})")
+    robot = run["verdict"]["robot"]
+    if robot is not None:
+        kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in robot["objects"].items())
+        print(f"robot: {type_label(robot['type'])} ({kinds})")
     print(f"Report: {args.out / run['files']['report_html']}")
     return 0
 

@@ -47,6 +47,12 @@ def _reverse(overrides: Sequence[str]) -> Any:
     return load_reverse_config(overrides)
 
 
+def _robot(overrides: Sequence[str]) -> Any:
+    from ..retarget.config import load_robot_config
+
+    return load_robot_config(overrides)
+
+
 def _judge(overrides: Sequence[str]) -> Any:
     from ..stability import load_judge_config
 
@@ -62,6 +68,7 @@ SECTION_LOADERS: dict[str, Callable[[Sequence[str]], Any]] = {
     "humanoid": _humanoid,
     "judge": _judge,
     "reverse": _reverse,
+    "robot": _robot,
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .report import AFTER, ALIGN, BEFORE, REPORT_HTML, REPORT_MD, REVERSE, write_report, write_text_atomic
+from .report import AFTER, ALIGN, BEFORE, REPORT_HTML, REPORT_MD, REVERSE, ROBOT, write_report, write_text_atomic
 from .runner import RUN_JSON, run_pipeline
 from .stages import RunOptions, Stage
 
@@ -37,7 +37,8 @@ def run_job(
         "options": {"models_dir": None if options.models_dir is None else str(options.models_dir),
                     "gravity_only": options.gravity_only},
         "verdict": {"before": _verdict(records.get(BEFORE)), "after": _verdict(records.get(AFTER)),
-                    "reverse": _verdict(records.get(REVERSE))},
+                    "reverse": _verdict(records.get(REVERSE)),
+                    "robot": None if records.get(ROBOT, {}).get("judge") is None else records[ROBOT]["judge"]},
         "alignment": None if align is None else {key: align[key] for key in ("metrics", "moved", "contact_source")},
         "files": {"report_md": REPORT_MD, "report_html": REPORT_HTML},
         "stages": entries,

@@ -18,6 +18,7 @@ from .report_templates import HTML_TEMPLATE, MARKDOWN_TEMPLATE
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 BEFORE, AFTER, ALIGN, CONVERTED, FORWARD, REVERSE = "judge_before", "judge", "align", "convert", "forward", "reverse"
+ROBOT = "robot"
 JUDGED = (
     (BEFORE, "before"),
     (AFTER, "after alignment"),
@@ -52,6 +53,7 @@ def report_view(run: dict[str, Any]) -> dict[str, Any]:
         "alignment": None if align is None else _alignment(align),
         "forward": _forward(records[FORWARD]) if FORWARD in records else None,
         "reverse": _reverse(records[REVERSE]) if REVERSE in records else None,
+        "robot": _robot(records[ROBOT]) if ROBOT in records else None,
         "pictures": _pictures(records),
         "links": _links(records),
     }
@@ -131,6 +133,28 @@ def _reverse(record: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _robot(record: dict[str, Any]) -> dict[str, Any]:
+    """The retarget's metrics per method (scene terms, plain IK) and the judge's verdict on the robot."""
+    rows = []
+    for key, title in (("scene_terms", "with scene terms"), ("plain_ik", "plain IK (baseline)")):
+        if key in record:
+            m = record[key]
+            rows.append({
+                "method": title, "gap": _number(m["contact_gap_mm"]["mean"], 1),
+                "objects": _number(m["penetration_objects_mm"]["max"], 1),
+                "floor": _number(m["penetration_floor_mm"]["max"], 1),
+                "skate": _number(m["foot_skate_mm_per_frame"]["mean"], 2),
+                "violations": str(m["joint_limit_violations"]), "fps": _number(m["frames_per_second"], 0),
+            })  # fmt: skip
+    judge = record.get("judge")
+    verdict = None if judge is None else f"{type_label(judge['type'])} ({_object_types(judge['objects'])})"
+    return {"name": record["robot"], "rows": rows, "verdict": verdict}
+
+
+def _object_types(types: dict[str, int]) -> str:
+    return ", ".join(f"{name} {type_label(kind)}" for name, kind in types.items())
+
+
 def _forward(record: dict[str, Any]) -> dict[str, Any]:
     forward, training = record["forward"], record["forward"]["training"]
     drift = [
@@ -202,6 +226,8 @@ def _pictures(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     reverse = records.get(REVERSE)
     if reverse is not None and reverse["reverse"]["picture"] is not None:
         pictures.append({"title": "Reverse pass: candidates", "path": f"{REVERSE}/{reverse['reverse']['picture']}"})
+    if ROBOT in records:
+        pictures.append({"title": "Robot: human and robot", "path": f"{ROBOT}/{records[ROBOT]['files']['picture']}"})
     for stage, when in JUDGED:
         report = records.get(stage)
         if report is None:
@@ -235,6 +261,12 @@ def _links(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
         links.append({"title": "aligned scene (MJCF)", "path": f"{CONVERTED}/{records[CONVERTED]['scene_mjcf']}"})
     if ALIGN in records:
         links.append({"title": "aligned case", "path": f"{ALIGN}/hsi.json"})
+    if ROBOT in records:
+        files = records[ROBOT]["files"]
+        links.append({"title": "robot motion (BeyondMimic npz)", "path": f"{ROBOT}/{files['motion']}"})
+        links.append({"title": "robot motion beside the human (USD)", "path": f"{ROBOT}/{files['usd']}"})
+        if "judge" in records[ROBOT]:
+            links.append({"title": "judge report on the robot", "path": f"{ROBOT}/{records[ROBOT]['judge']['report']}"})
     if FORWARD in records:
         forward = records[FORWARD]["forward"]
         refined = f"{FORWARD}/{forward['refined_case']}/hsi.json"

@@ -59,6 +59,20 @@ The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned moti
 | {{ d.object }} | {{ d.displacement }} | {{ d.rotation }} |
 {% endfor %}
 {% endif %}
+{% if robot %}
+
+## Robot ({{ robot.name }})
+
+| retarget | gap (mm) | into objects, max (mm) | into floor (mm) | skate (mm/frame) | limit violations | frames/s |
+|---|---|---|---|---|---|---|
+{% for r in robot.rows %}
+| {{ r.method }} | {{ r.gap }} | {{ r.objects }} | {{ r.floor }} | {{ r.skate }} | {{ r.violations }} | {{ r.fps }} |
+{% endfor %}
+{% if robot.verdict %}
+
+The robot judged among the objects (kinematic): {{ robot.verdict }}.
+{% endif %}
+{% endif %}
 {% if reverse %}
 
 ## Reverse pass (regenerated objects)
@@ -167,6 +181,21 @@ The policy's humanoid stays {{ forward.mpjpe }} mm (MPJPE) from the aligned moti
 <tr><td>{{ d.object }}</td><td>{{ d.displacement }}</td><td>{{ d.rotation }}</td></tr>
 {% endfor %}
 </table>
+{% endif %}
+{% if robot %}
+
+<h2>Robot ({{ robot.name }})</h2>
+<table>
+<tr><th>retarget</th><th>contact gap (mm)</th><th>into objects, max (mm)</th><th>into floor (mm)</th>
+<th>skate (mm/frame)</th><th>limit violations</th><th>frames/s</th></tr>
+{% for r in robot.rows %}
+<tr><td>{{ r.method }}</td><td>{{ r.gap }}</td><td>{{ r.objects }}</td><td>{{ r.floor }}</td>
+<td>{{ r.skate }}</td><td>{{ r.violations }}</td><td>{{ r.fps }}</td></tr>
+{% endfor %}
+</table>
+{% if robot.verdict %}
+<p>The robot judged among the objects (kinematic): {{ robot.verdict }}.</p>
+{% endif %}
 {% endif %}
 {% if reverse %}
 

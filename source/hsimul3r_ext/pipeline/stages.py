@@ -203,6 +203,19 @@ def _reverse(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> di
     return {**record, "reverse": {**reverse, "judge_folder": "judge"}}
 
 
+def _robot(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The aligned case's motion onto the robot (scene terms and the plain-IK baseline), the robot judged."""
+    from ..retarget.job import write_retarget
+    from ..retarget.robot_model import load_robot
+
+    section = config["robot"]
+    report = write_retarget(
+        inputs.upstream["convert"], load_robot(section.name), folder, section.ik, baseline=section.baseline,
+        judge=section.judge and not inputs.options.gravity_only, judge_config=config["judge"], progress=False,
+    )  # fmt: skip
+    return {key: value for key, value in report.items() if key != "settings"}  # the settings: retarget.json
+
+
 register(Stage("validate", reads=(), needs=(), run=_validate))
 register(Stage("convert_before", ("convert", "humanoid"), ("validate",), _convert_input, options=("models_dir",)))
 register(Stage("judge_before", ("judge",), ("convert_before",), _judge_input, options=("gravity_only",)))
@@ -229,3 +242,4 @@ register(
         switch="reverse.enabled",
     )
 )
+register(Stage("robot", ("robot", "judge"), ("convert",), _robot, options=("gravity_only",), switch="robot.enabled"))

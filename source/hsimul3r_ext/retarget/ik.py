@@ -36,7 +36,7 @@ FOOT_STILL_M_S = 0.25  # ... and this slow is a foot on the floor
 _DISTANCE_MAX_M = 0.5  # distance queries stop here (a contact target farther than this is pulled at this rate)
 
 
-@dataclass(frozen=True)
+@dataclass
 class IKSettings:
     scene_terms: bool = True
     iterations: int = 6  # QP steps per frame at most

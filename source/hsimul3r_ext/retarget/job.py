@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 from ..assets.convert_case import REPORT
 from ..atomic_dir import atomic_output_dir
 from ..hsi.errors import CaseError
-from ..stability.config import load_judge_config
+from ..stability.config import JudgeConfig, load_judge_config
 from .human import human_motion
 from .ik import DEFAULT_SETTINGS, IKSettings, RobotMotion, retarget_motion
 from .metrics import retarget_metrics
@@ -55,6 +55,23 @@ def retarget_job(
 ) -> dict[str, Any]:
     converted = converted_scene_dir(Path(scene_dir))
     robot = load_robot(robot_name)
+    with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
+        return write_retarget(converted, robot, stage, settings, baseline=baseline, judge=judge, progress=progress)
+
+
+def write_retarget(
+    converted: Path,
+    robot: Robot,
+    folder: Path,
+    settings: IKSettings = DEFAULT_SETTINGS,
+    *,
+    baseline: bool = True,
+    judge: bool = True,
+    judge_config: JudgeConfig | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Retarget, measure, judge and write everything into `folder` (an existing, empty staging folder, a
+    sibling of where it will end up: relative references hold after the rename); returns retarget.json."""
     human = human_motion(converted)
     scene = retarget_scene(robot, converted)
     motion = retarget_motion(robot, scene, human, settings, progress=progress)
@@ -68,33 +85,29 @@ def retarget_job(
         "scene_terms": retarget_metrics(robot, scene, human, motion),
         "files": {"motion": ROBOT_MOTION, "picture": RETARGET_PNG, "usd": RETARGET_USD, "robot": "robot/"},
     }
-    plain = None
+    arrays = motion_arrays(robot, scene, motion)
+    np.savez_compressed(folder / ROBOT_MOTION, **arrays)
     if baseline:
         plain = retarget_motion(robot, scene, human, dataclasses.replace(settings, scene_terms=False), progress=False)
         report["plain_ik"] = retarget_metrics(robot, scene, human, plain)
         report["speed_vs_plain_ik"] = report["scene_terms"]["seconds"] / report["plain_ik"]["seconds"]
         report["files"]["plain_ik_motion"] = BASELINE_MOTION
-    with atomic_output_dir(out_dir, overwrite=overwrite) as stage:
-        arrays = motion_arrays(robot, scene, motion)
-        np.savez_compressed(stage / ROBOT_MOTION, **arrays)
-        if plain is not None:
-            np.savez_compressed(stage / BASELINE_MOTION, **motion_arrays(robot, scene, plain))
-        draw_retarget(robot, scene, human, motion, stage / RETARGET_PNG)
-        write_robot_assets(robot, stage / "robot")
-        robot_usd = stage / "robot" / robot_usd_name(robot)
-        # references are relative to the staging folder, a sibling of `out_dir`: they hold after the rename
-        write_playback(stage / RETARGET_USD, robot, robot_usd, arrays, converted)
-        if judge:  # the robot among the dynamic objects, driven kinematically along its motion
-            judged = stage / JUDGE_DIR
-            judged.mkdir()
-            scene_with_robot = robot_scene(converted, robot, robot_usd, arrays, human)
-            verdict = judge_robot(scene_with_robot, judged, load_judge_config(), judged)
-            report["judge"] = {
-                "type": verdict["type"],
-                "objects": {entry["name"]: entry["type"] for entry in verdict["objects"]},
-                "report": f"{JUDGE_DIR}/report.md",
-            }
-        (stage / RETARGET_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        np.savez_compressed(folder / BASELINE_MOTION, **motion_arrays(robot, scene, plain))
+    draw_retarget(robot, scene, human, motion, folder / RETARGET_PNG)
+    write_robot_assets(robot, folder / "robot")
+    robot_usd = folder / "robot" / robot_usd_name(robot)
+    write_playback(folder / RETARGET_USD, robot, robot_usd, arrays, converted)
+    if judge:  # the robot among the dynamic objects, driven kinematically along its motion
+        judged = folder / JUDGE_DIR
+        judged.mkdir()
+        scene_with_robot = robot_scene(converted, robot, robot_usd, arrays, human)
+        verdict = judge_robot(scene_with_robot, judged, judge_config or load_judge_config(), judged)
+        report["judge"] = {
+            "type": verdict["type"],
+            "objects": {entry["name"]: entry["type"] for entry in verdict["objects"]},
+            "report": f"{JUDGE_DIR}/report.md",
+        }
+    (folder / RETARGET_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 
 

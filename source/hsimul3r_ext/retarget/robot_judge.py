@@ -42,9 +42,9 @@ def robot_scene(
     for part, column in zip(human.contact_parts, human.contact_labels.T, strict=True):
         for link in robot.retarget.contacts.get(part, ()):
             labels[:, links.index(link)] |= column
-    return dataclasses.replace(
-        scene, name=f"{scene.name} ({robot.name})", humanoid=robot_as_humanoid, contact_labels=labels,
-        contact_body_names=links,
+    return dataclasses.replace(  # no labels: the judge falls back on proximity, as it does for the human
+        scene, name=f"{scene.name} ({robot.name})", humanoid=robot_as_humanoid,
+        contact_labels=labels if links else None, contact_body_names=links,
     )  # fmt: skip
 
 
