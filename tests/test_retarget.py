@@ -12,17 +12,18 @@ from pxr import Usd, UsdGeom
 from hsimul3r_ext.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CASES = ("sit_chair", "sit_armchair", "lie_sofa", "lean_table")
 
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("converted")
-    for case in ("sit_chair", "lie_sofa", "lean_table"):
+    for case in CASES:
         assert main(["convert", str(EXAMPLES / case), "-o", str(root / case)]) == 0
-    return {case: root / case for case in ("sit_chair", "lie_sofa", "lean_table")}
+    return {case: root / case for case in CASES}
 
 
-@pytest.mark.parametrize("case", ["sit_chair", "lie_sofa", "lean_table"])
+@pytest.mark.parametrize("case", CASES)
 def test_g1_keeps_the_contacts_without_entering_the_furniture(
     case: str, converted: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -44,7 +44,7 @@ class IKSettings:
     tolerance: float = 1e-4  # stop a frame's steps when no coordinate moves more than this (rad or m)
     max_step: float = 0.03  # no coordinate moves more than this in one step (rad or m): the linearised
     # collision limit holds over the step (the floating base has no velocity limit of its own)
-    contact_weight: float = 10.0
+    contact_weight: float = 30.0
     penetration_weight: float = 300.0
     foot_pin_weight: float = 10.0
     posture_weight: float = 1e-2
