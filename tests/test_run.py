@@ -30,7 +30,7 @@ from hsimul3r_ext.pipeline import RunOptions, Stage, StageInputs, register, run_
 from hsimul3r_ext.pipeline.report import write_report
 
 FAST = ["judge.gravity.seconds=2.0", "judge.interaction.settle_seconds=1.0", "align.steps=20", "judge.mode=kinematic"]
-STAGE_NAMES = ["validate", "convert_before", "judge_before", "align", "convert", "judge"]  # forward, reverse, robot: off
+STAGE_NAMES = ["validate", "convert_before", "judge_before", "align", "convert", "judge"]  # optional ones: off
 HEADING_DEG = 90.0  # the person faces +Y
 PLACE = np.array([1.2, -0.6, 0.0])  # where the clip stands, away from the origin
 FOOT_JOINT_HEIGHT_M = 0.03  # foot joints this high keep the open body's soles just above the floor
