@@ -28,7 +28,7 @@ from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
 from .human import HumanMotion
-from .robot_model import Robot
+from .robot_model import RetargetMap, Robot
 from .scene_model import RetargetScene
 
 FOOT_ON_FLOOR_M = 0.06  # the SMPL foot body (ball of the foot) this close to the floor ...
@@ -231,7 +231,7 @@ def retarget_motion(
 
 def _contact_pairs(
     scene: RetargetScene,
-    mapping,
+    mapping: RetargetMap,
     human: HumanMotion,
     frame: int,
     data: mujoco.MjData,
