@@ -16,8 +16,8 @@ from isaaclab.assets import AssetBaseCfg, RigidObjectCfg
 from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
 from isaaclab.sim import SimulationCfg, build_simulation_context
 from isaaclab.utils import configclass
-from isaaclab_ground import ground_cfg
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+from isaaclab_scene import ground_cfg, step
 from scipy.spatial.transform import Rotation
 
 from hsimul3r_ext.assets import convert_case, load_convert_config
@@ -85,9 +85,7 @@ def test_converted_chair_stands_still_on_the_ground_kitless_newton_cpu(converted
         assert float(chair.data.body_mass.torch.sum()) == pytest.approx(6.0, rel=1e-4)  # config: chair 6 kg
         start = chair.data.root_pos_w.torch[0].numpy().copy()
         for _ in range(round(1.0 / DT)):
-            scene.write_data_to_sim()
-            sim.step(render=False)
-            scene.update(sim.get_physics_dt())
+            step(sim, scene)
         final = chair.data.root_pos_w.torch[0].numpy()
         quat = chair.data.root_quat_w.torch[0].numpy()
         lin_speed = float(np.linalg.norm(chair.data.root_lin_vel_w.torch[0].numpy()))

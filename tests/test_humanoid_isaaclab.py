@@ -6,11 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
-from isaaclab.sim import SimulationCfg, build_simulation_context
+from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.utils import configclass
-from isaaclab_ground import ground_cfg
-from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+from isaaclab_scene import articulation_scene, ground_cfg, step
 
 from hsimul3r_ext.assets.humanoid_cfg import humanoid_articulation_cfg
 from hsimul3r_ext.assets.humanoid_usd import write_humanoid_usd
@@ -32,19 +30,13 @@ def test_humanoid_articulation_spawns_and_lands_on_the_ground(tmp_path: Path) ->
         ground = ground_cfg()
         humanoid = humanoid_articulation_cfg(usd, pelvis_height=0.3)  # drops 0.3 m onto its feet
 
-    # implicitfast integrates the PD damping implicitly, as Isaac Lab's own humanoid task does
-    physics = NewtonCfg(solver_cfg=MJWarpSolverCfg(integrator="implicitfast", nconmax=200), use_cuda_graph=False)
-    with build_simulation_context(sim_cfg=SimulationCfg(dt=DT, device="cpu", physics=physics), device="cpu") as sim:
-        scene = InteractiveScene(SceneCfg(num_envs=1, env_spacing=3.0))
-        sim.reset()
+    with articulation_scene(SceneCfg, DT) as (sim, scene):
         humanoid = scene["humanoid"]
         assert humanoid.num_joints == 69 and humanoid.num_bodies == 24
         assert float(humanoid.data.body_mass.torch.sum()) == pytest.approx(spec.total_mass, rel=1e-3)
         start = float(humanoid.data.root_pos_w.torch[0, 2])
         for _ in range(round(1.0 / DT)):
-            scene.write_data_to_sim()
-            sim.step(render=False)
-            scene.update(sim.get_physics_dt())
+            step(sim, scene)
         final = humanoid.data.root_pos_w.torch[0]
         assert bool(final.isfinite().all())
         assert start - float(final[2]) > 0.2  # it fell under gravity ...

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
-from isaaclab.sim import SimulationCfg, build_simulation_context
+from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.utils import configclass
-from isaaclab_ground import ground_cfg
-from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+from isaaclab_scene import articulation_scene, ground_cfg, step
 
 from hsimul3r_ext.cli import main
 from hsimul3r_ext.retarget.robot_cfg import robot_articulation_cfg
@@ -29,10 +27,7 @@ def test_g1_spawns_with_its_gains_and_stands_on_the_ground(tmp_path: Path) -> No
         ground = ground_cfg()
         robot = robot_articulation_cfg(tmp_path / "g1" / summary["usd"], root_height=summary["root_height_m"])
 
-    physics = NewtonCfg(solver_cfg=MJWarpSolverCfg(integrator="implicitfast", nconmax=200), use_cuda_graph=False)
-    with build_simulation_context(sim_cfg=SimulationCfg(dt=DT, device="cpu", physics=physics), device="cpu") as sim:
-        scene = InteractiveScene(SceneCfg(num_envs=1, env_spacing=3.0))
-        sim.reset()
+    with articulation_scene(SceneCfg, DT) as (sim, scene):
         robot = scene["robot"]
         assert robot.num_joints == 29 and robot.num_bodies == 30
         assert float(robot.data.body_mass.torch.sum()) == pytest.approx(summary["mass_kg"], rel=1e-4)
@@ -44,9 +39,7 @@ def test_g1_spawns_with_its_gains_and_stands_on_the_ground(tmp_path: Path) -> No
         feet = [robot.body_names.index(name) for name in ("left_ankle_roll_link", "right_ankle_roll_link")]
         heights = []
         for _ in range(round(0.5 / DT)):
-            scene.write_data_to_sim()
-            sim.step(render=False)
-            scene.update(sim.get_physics_dt())
+            step(sim, scene)
             heights.append(robot.data.body_pos_w.torch[0, feet, 2].clone())
         assert bool(torch.isfinite(robot.data.root_pos_w.torch).all())
         heights = torch.stack(heights)
