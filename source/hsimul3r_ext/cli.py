@@ -415,20 +415,13 @@ def _run_judge(args: argparse.Namespace) -> int:
 def _run_run(args: argparse.Namespace) -> int:
     from .hsi.case_io import load_case
     from .pipeline import RunOptions, run_job
-    from .pipeline.report import type_label
 
     options = RunOptions(models_dir=args.body_models, gravity_only=args.gravity_only)
     run = run_job(args.case, args.out, args.overrides, options=options, force=args.force)
     _print_warnings(load_case(args.case).warnings)  # the input's doubts, once the job accepted it
-    for when in ("before", "after", "reverse"):
-        verdict = run["verdict"][when]
-        if verdict is not None:
-            kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in verdict["objects"].items())
-            print(f"{when}: {type_label(verdict['type'])} ({kinds})")
-    robot = run["verdict"]["robot"]
-    if robot is not None:
-        kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in robot["objects"].items())
-        print(f"robot: {type_label(robot['type'])} ({kinds})")
+    for when in ("before", "after", "reverse", "robot"):
+        if run["verdict"][when] is not None:
+            print(f"{when}: {_verdict_line(run['verdict'][when])}")
     print(f"Report: {args.out / run['files']['report_html']}")
     return 0
 
@@ -480,10 +473,17 @@ def _run_retarget(args: argparse.Namespace) -> int:
                 f" {metrics['frames_per_second']:.0f} frames/s"
             )
     if "judge" in report:
-        types = ", ".join(f"{name} Type {kind}" for name, kind in report["judge"]["objects"].items())
-        print(f"judged ({report['robot']}, kinematic): Type {report['judge']['type']} ({types})")
+        print(f"judged ({report['robot']}, kinematic): {_verdict_line(report['judge'])}")
     print(f"Report: {args.out / RETARGET_JSON}")
     return 0
+
+
+def _verdict_line(verdict: dict) -> str:
+    """`Type 4 (chair: Type 4)`: a judge's verdict on the case and per object."""
+    from .pipeline.report import type_label
+
+    kinds = ", ".join(f"{name}: {type_label(kind)}" for name, kind in verdict["objects"].items())
+    return f"{type_label(verdict['type'])} ({kinds})"
 
 
 def _mm(value: float | None) -> str:

@@ -38,7 +38,7 @@ def run_job(
                     "gravity_only": options.gravity_only},
         "verdict": {"before": _verdict(records.get(BEFORE)), "after": _verdict(records.get(AFTER)),
                     "reverse": _verdict(records.get(REVERSE)),
-                    "robot": None if records.get(ROBOT, {}).get("judge") is None else records[ROBOT]["judge"]},
+                    "robot": records.get(ROBOT, {}).get("judge")},
         "alignment": None if align is None else {key: align[key] for key in ("metrics", "moved", "contact_source")},
         "files": {"report_md": REPORT_MD, "report_html": REPORT_HTML},
         "stages": entries,

@@ -58,11 +58,8 @@ def judge(
             converted = _convert(converted, stage / CONVERTED, convert_overrides)
         scene = load_converted(converted)
         label = str(converted if converted == source else Path(CONVERTED))
-        report = judge_scene(scene, stage, config, mode, gravity_only, _link_root(stage, out, converted), label)
-        report["seconds"] = time.perf_counter() - start
-        (stage / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        (stage / REPORT_MD).write_text(report_markdown(report), encoding="utf-8")
-    return report
+        link_root = _link_root(stage, out, converted)
+        return judge_scene(scene, stage, config, mode, gravity_only, link_root, label, started=start)
 
 
 def judge_scene(
@@ -73,10 +70,13 @@ def judge_scene(
     gravity_only: bool,
     link_root: Path,
     converted_label: str,
+    *,
+    started: float | None = None,
 ) -> dict[str, Any]:
     """Judge a loaded scene into `stage` (plots, recording, report files); returns the report. The humanoid may
-    be any articulation whose motion the scene carries (the SMPL humanoid, a retargeted robot)."""
-    start = time.perf_counter()
+    be any articulation whose motion the scene carries (the SMPL humanoid, a retargeted robot). `started`: the
+    `time.perf_counter()` the report's seconds count from (a conversion before it included); now by default."""
+    start = time.perf_counter() if started is None else started
     gravity = gravity_test(scene.objects, config)
     interaction = None
     if not gravity_only:
