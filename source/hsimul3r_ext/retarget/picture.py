@@ -28,6 +28,7 @@ def draw_retarget(robot: Robot, scene: RetargetScene, human: HumanMotion, motion
     model, data = scene.model, mujoco.MjData(scene.model)
     bodies = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name) for name in robot.body_names]
     parents = [body.parent for body in robot.bodies]
+    mujoco.mj_kinematics(model, data)  # the objects are static: their pieces sit where any pose puts them
     pieces = [_piece_points(model, data, geom) for geoms in scene.object_geoms.values() for geom in geoms]
     frames = key_frames(human)
     figure, axes = plt.subplots(1, len(frames), figsize=(4.2 * len(frames), 4.2), squeeze=False)
@@ -59,7 +60,6 @@ def draw_retarget(robot: Robot, scene: RetargetScene, human: HumanMotion, motion
 
 
 def _piece_points(model: mujoco.MjModel, data: mujoco.MjData, geom: int) -> np.ndarray:
-    mujoco.mj_kinematics(model, data)
     mesh = model.geom_dataid[geom]
     start, count = model.mesh_vertadr[mesh], model.mesh_vertnum[mesh]
     local = model.mesh_vert[start : start + count]
