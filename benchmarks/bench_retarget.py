@@ -17,6 +17,7 @@ from hsimul3r_ext.retarget.human import human_motion
 from hsimul3r_ext.retarget.ik import DEFAULT_SETTINGS, retarget_motion
 from hsimul3r_ext.retarget.robot_model import load_robot
 from hsimul3r_ext.retarget.scene_model import retarget_scene
+from hsimul3r_ext.stability.scene import load_converted
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CASES = ("sit_chair", "lie_sofa", "lean_table")
@@ -34,7 +35,8 @@ def run(robot_name: str) -> None:
         for case in CASES:
             folder = Path(tmp) / case
             hsimul3r(["convert", str(EXAMPLES / case), "-o", str(folder)])
-            human, scene = human_motion(folder), retarget_scene(robot, folder)
+            converted = load_converted(folder)
+            human, scene = human_motion(converted), retarget_scene(robot, converted)
             with_scene = best_seconds(robot, scene, human, DEFAULT_SETTINGS)
             plain = best_seconds(robot, scene, human, plain_settings)
             frames = human.num_frames

@@ -16,6 +16,7 @@ from ..assets.convert_case import REPORT
 from ..atomic_dir import atomic_output_dir
 from ..hsi.errors import CaseError
 from ..stability.config import JudgeConfig, load_judge_config
+from ..stability.scene import load_converted
 from .human import human_motion
 from .ik import DEFAULT_SETTINGS, IKSettings, RobotMotion, retarget_motion
 from .metrics import retarget_metrics
@@ -72,8 +73,9 @@ def write_retarget(
 ) -> dict[str, Any]:
     """Retarget, measure, judge and write everything into `folder` (an existing, empty staging folder, a
     sibling of where it will end up: relative references hold after the rename); returns retarget.json."""
-    human = human_motion(converted)
-    scene = retarget_scene(robot, converted)
+    loaded = load_converted(converted)  # the judge's reading of the folder: objects, humanoid, contact labels
+    human = human_motion(loaded)
+    scene = retarget_scene(robot, loaded)
     motion = retarget_motion(robot, scene, human, settings, progress=progress)
     report: dict[str, Any] = {
         "robot": robot.name,
@@ -96,11 +98,11 @@ def write_retarget(
     draw_retarget(robot, scene, human, motion, folder / RETARGET_PNG)
     write_robot_assets(robot, folder / "robot")
     robot_usd = folder / "robot" / robot_usd_name(robot)
-    write_playback(folder / RETARGET_USD, robot, robot_usd, arrays, converted)
+    write_playback(folder / RETARGET_USD, robot, robot_usd, arrays, loaded)
     if judge:  # the robot among the dynamic objects, driven kinematically along its motion
         judged = folder / JUDGE_DIR
         judged.mkdir()
-        scene_with_robot = robot_scene(converted, robot, robot_usd, arrays, human)
+        scene_with_robot = robot_scene(loaded, robot, robot_usd, arrays, human)
         verdict = judge_robot(scene_with_robot, judged, judge_config or load_judge_config(), judged)
         report["judge"] = {
             "type": verdict["type"],

@@ -14,19 +14,17 @@ from typing import Any
 
 import numpy as np
 import trimesh
-from scipy.spatial.transform import Rotation
 
 from ..stability.config import JudgeConfig
 from ..stability.judge import judge_scene
-from ..stability.scene import ConvertedScene, JudgedHumanoid, load_converted
+from ..stability.scene import ConvertedScene, JudgedHumanoid
 from .human import HumanMotion
 from .robot_model import Robot, RobotGeom
 
 
 def robot_scene(
-    converted: Path, robot: Robot, robot_usd: Path, motion: dict[str, np.ndarray], human: HumanMotion
+    scene: ConvertedScene, robot: Robot, robot_usd: Path, motion: dict[str, np.ndarray], human: HumanMotion
 ) -> ConvertedScene:
-    scene = load_converted(converted)
     as_float = {key: np.asarray(value, np.float64) for key, value in motion.items() if value.dtype.kind == "f"}
     surfaces = {body.name: _collider_surface(body.geoms) for body in robot.bodies}
     robot_as_humanoid = JudgedHumanoid(
@@ -60,7 +58,7 @@ def _collider_surface(geoms: tuple[RobotGeom, ...]) -> trimesh.Trimesh | None:
         if not geom.collision:
             continue
         if geom.kind == "mesh":
-            piece = trimesh.Trimesh(geom.vertices, geom.faces, process=False).convex_hull
+            piece = geom.hull.copy()
         elif geom.kind == "sphere":
             piece = trimesh.creation.icosphere(subdivisions=1, radius=geom.size[0])
         elif geom.kind == "capsule":
@@ -69,8 +67,5 @@ def _collider_surface(geoms: tuple[RobotGeom, ...]) -> trimesh.Trimesh | None:
             piece = trimesh.creation.cylinder(radius=geom.size[0], height=2 * geom.size[1], sections=12)
         else:
             piece = trimesh.creation.box(extents=2 * geom.size[:3])
-        transform = np.eye(4)
-        transform[:3, :3] = Rotation.from_quat(geom.quat).as_matrix()
-        transform[:3, 3] = geom.pos
-        pieces.append(piece.apply_transform(transform))
+        pieces.append(piece.apply_transform(geom.pose))
     return trimesh.util.concatenate(pieces) if pieces else None

@@ -12,12 +12,15 @@ import importlib.metadata
 import importlib.resources
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import mujoco
 import numpy as np
+import trimesh
 import yaml
+from scipy.spatial.transform import Rotation
 
 from ..hsi.errors import CaseError
 from ..hsi.smpl_layout import SMPL_JOINT_NAMES
@@ -59,6 +62,16 @@ class RobotGeom:
     vertices: np.ndarray | None = None
     faces: np.ndarray | None = None
 
+    @cached_property
+    def hull(self) -> trimesh.Trimesh:
+        """A mesh geom's convex hull (geom frame): what MuJoCo collides with, so what the USD and the judge use."""
+        return trimesh.Trimesh(self.vertices, self.faces, process=False).convex_hull
+
+    @property
+    def pose(self) -> np.ndarray:
+        """(4, 4) the geom in its body's frame."""
+        return pose_matrix(self.pos, self.quat)
+
 
 @dataclass(frozen=True)
 class RobotBody:
@@ -71,6 +84,11 @@ class RobotBody:
     inertia_diagonal: np.ndarray  # about the principal axes
     inertia_axes: np.ndarray  # quaternion of the principal axes in the body frame
     geoms: tuple[RobotGeom, ...]
+
+    @property
+    def pose(self) -> np.ndarray:
+        """(4, 4) the body in the world at rest."""
+        return pose_matrix(self.pos, self.quat)
 
 
 @dataclass(frozen=True)
@@ -325,6 +343,13 @@ def _provenance(config_file: Path, config: dict[str, Any], mjcf: Path) -> dict[s
         "mjcf_sha256": hashlib.sha256(mjcf.read_bytes()).hexdigest(),
         "gains": config.get("gains", {}),
     }
+
+
+def pose_matrix(pos: np.ndarray, quat_xyzw: np.ndarray) -> np.ndarray:
+    matrix = np.eye(4)
+    matrix[:3, :3] = Rotation.from_quat(quat_xyzw).as_matrix()
+    matrix[:3, 3] = pos
+    return matrix
 
 
 def _xyzw(wxyz: np.ndarray) -> np.ndarray:

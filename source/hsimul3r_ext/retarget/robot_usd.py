@@ -19,7 +19,7 @@ from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics, Vt
 from scipy.spatial.transform import Rotation
 
 from ..assets.usd_object import define_mesh, new_stage
-from .robot_model import Robot, RobotBody, RobotGeom
+from .robot_model import Robot, RobotBody, RobotGeom, pose_matrix
 
 _PER_DEGREE = np.pi / 180.0
 
@@ -32,17 +32,17 @@ def write_robot_usd(robot: Robot, path: Path) -> Path:
     UsdPhysics.ArticulationRootAPI.Apply(root.GetPrim())
     root.GetPrim().CreateAttribute("hsimul3r:robot", Sdf.ValueTypeNames.String).Set(robot.name)
     root.GetPrim().CreateAttribute("hsimul3r:anchorBody", Sdf.ValueTypeNames.String).Set(robot.anchor_body)
-    to_root = np.linalg.inv(_matrix(robot.bodies[0].pos, robot.bodies[0].quat))
+    to_root = np.linalg.inv(robot.bodies[0].pose)
     prims = [
-        _define_body(stage, root_path, body, to_root @ _matrix(body.pos, body.quat), body.name in robot.contact_bodies)
+        _define_body(stage, root_path, body, to_root @ body.pose, body.name in robot.contact_bodies)
         for body in robot.bodies
     ]
     UsdGeom.Scope.Define(stage, f"{root_path}/joints")
     for joint in robot.joints:
         child = robot.bodies[joint.body]
         parent = robot.bodies[child.parent]
-        frame_in_child = _matrix(joint.pos, _x_onto(joint.axis))
-        child_in_parent = np.linalg.inv(_matrix(parent.pos, parent.quat)) @ _matrix(child.pos, child.quat)
+        frame_in_child = pose_matrix(joint.pos, _x_onto(joint.axis))
+        child_in_parent = np.linalg.inv(parent.pose) @ child.pose
         frame_in_parent = child_in_parent @ frame_in_child
         revolute = UsdPhysics.RevoluteJoint.Define(stage, f"{root_path}/joints/{joint.name}")
         revolute.CreateBody0Rel().SetTargets([prims[child.parent].GetPath()])
@@ -101,8 +101,8 @@ def _define_body(
 
 def _define_geom(stage: Usd.Stage, path: str, geom: RobotGeom, collision: bool) -> None:
     if geom.kind == "mesh":
-        mesh = trimesh.Trimesh(geom.vertices, geom.faces, process=False)
-        shape = define_mesh(stage, path, mesh.convex_hull if collision else mesh)  # hulls: what MuJoCo collides with
+        mesh = geom.hull if collision else trimesh.Trimesh(geom.vertices, geom.faces, process=False)
+        shape = define_mesh(stage, path, mesh)
     elif geom.kind == "sphere":
         shape = UsdGeom.Sphere.Define(stage, path)
         shape.CreateRadiusAttr().Set(float(geom.size[0]))
@@ -131,13 +131,6 @@ def _x_onto(axis: np.ndarray) -> np.ndarray:
     """The quaternion (x, y, z, w) of the shortest rotation taking +X onto `axis`."""
     rotation, _ = Rotation.align_vectors([axis], [[1.0, 0.0, 0.0]])
     return rotation.as_quat()
-
-
-def _matrix(pos: np.ndarray, quat_xyzw: np.ndarray) -> np.ndarray:
-    matrix = np.eye(4)
-    matrix[:3, :3] = Rotation.from_quat(quat_xyzw).as_matrix()
-    matrix[:3, 3] = pos
-    return matrix
 
 
 def _quatf(quat_xyzw: np.ndarray) -> Gf.Quatf:
