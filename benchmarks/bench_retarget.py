@@ -21,7 +21,7 @@ from hsimul3r_ext.stability.scene import load_converted
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CASES = ("sit_chair", "lie_sofa", "lean_table")
-REPEATS = 3
+REPEATS = 5
 
 
 def best_seconds(robot, scene, human, settings) -> float:

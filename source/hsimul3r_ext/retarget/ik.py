@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mink
 import mujoco
 import numpy as np
-from mink.limits.collision_avoidance_limit import compute_contact_normal_jacobian
 from mink.limits.limit import Constraint
 from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
 from .human import HumanMotion
+from .proximity import NearPairs, SceneProximity
 from .robot_model import RetargetMap, Robot
 from .scene_model import RetargetScene
 
@@ -66,67 +67,46 @@ class RobotMotion:
 
 
 class SurfaceContactTask(mink.Task):
-    """Drive the distance between each active pair of collider sets to zero: robot links onto the object
-    they touch, and colliders that went into an object or the floor back out to its surface.
+    """Drive distances between colliders to zero: robot links onto the object they touch, and colliders
+    that went into an object or the floor back out to its surface.
 
-    mink's collision limit only forbids going deeper (a penetrating pair's bound is zero), so a collider
-    that entered an object within one linearised step would stay there; this task takes it out.
+    The collision limit only forbids going deeper (a penetrating pair's bound is zero), so a collider that
+    entered an object within one linearised step would stay there; this task takes it out.
     """
 
     def __init__(self, model: mujoco.MjModel) -> None:
         super().__init__(cost=np.zeros(0))
-        self.model = model
-        self.pairs: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
-        self._fromto = np.zeros(6)
-        self._normal = np.zeros(3)
-        self._jac1 = np.zeros((3, model.nv))
-        self._jac2 = np.zeros((3, model.nv))
+        self._error, self._jacobian = np.zeros(0), np.zeros((0, model.nv))
 
-    def set_pairs(self, pairs: list[tuple[tuple[int, ...], tuple[int, ...]]], weights: list[float]) -> None:
-        self.pairs = pairs
-        self.cost = np.asarray(weights, dtype=float)
-
-    def _closest(
-        self, data: mujoco.MjData, links: tuple[int, ...], others: tuple[int, ...]
-    ) -> tuple[float, np.ndarray]:
-        best, best_pair, best_fromto = np.inf, None, np.zeros(6)
-        for first in links:
-            for second in others:
-                distance = mujoco.mj_geomDistance(self.model, data, first, second, _DISTANCE_MAX_M, self._fromto)
-                if distance < best:
-                    best, best_pair = distance, (first, second)
-                    best_fromto[:] = self._fromto
-        if best_pair is None or best >= _DISTANCE_MAX_M:
-            return best, np.zeros(self.model.nv)
-        row = compute_contact_normal_jacobian(
-            self.model, data, *best_pair, best_fromto, self._normal, self._jac1, self._jac2
-        )
-        return best, -row if best < 0 else row  # inside, the witness points swap sides: d(distance)/dq turns over
-
-    def _measure(self, configuration: mink.Configuration) -> tuple[np.ndarray, np.ndarray]:
-        closest = [self._closest(configuration.data, *pair) for pair in self.pairs]
-        error = np.array([distance for distance, _ in closest])
-        return error, np.array([row for _, row in closest]).reshape(len(self.pairs), self.model.nv)
+    def set_pairs(self, touching: NearPairs, touching_weight: float, inside: NearPairs, inside_weight: float) -> None:
+        """Distances measured at the configuration the next solve starts from."""
+        self._error = np.concatenate([touching.distance, inside.distance])
+        self._jacobian = np.vstack([touching.rows, inside.rows])
+        self.cost = np.repeat([touching_weight, inside_weight], [len(touching.distance), len(inside.distance)])
 
     def compute_qp_residual(self, configuration: mink.Configuration) -> tuple[np.ndarray, np.ndarray, float]:
-        """One distance query per pair gives both the error and its Jacobian row."""
-        return self._weighted_residual(*self._measure(configuration))
+        return self._weighted_residual(self._error, self._jacobian)
 
     def compute_error(self, configuration: mink.Configuration) -> np.ndarray:
-        return self._measure(configuration)[0]
+        return self._error
 
     def compute_jacobian(self, configuration: mink.Configuration) -> np.ndarray:
-        return self._measure(configuration)[1]
+        return self._jacobian
 
 
-class SceneCollisionLimit(mink.CollisionAvoidanceLimit):
-    """mink's collision avoidance with only the rows of the pairs in range: a pair out of range is an
-    unbounded row, and hundreds of them made the QP the dearest part of a step."""
+class SceneCollisionLimit(mink.Limit):
+    """Robot colliders may approach the scene no faster than a share of their distance beyond the margin per
+    step, and not at all within it (mink's collision avoidance, on the pairs of MuJoCo's collision pass)."""
+
+    def __init__(self, margin_m: float, gain: float = 0.85) -> None:
+        self.margin_m, self.gain = margin_m, gain
+        self.near: NearPairs | None = None
 
     def compute_qp_inequalities(self, configuration: mink.Configuration, dt: float) -> Constraint:
-        constraint = super().compute_qp_inequalities(configuration, dt)
-        in_range = np.isfinite(constraint.h)
-        return Constraint(G=constraint.G[in_range], h=constraint.h[in_range])
+        """`near` was measured at `configuration` (set before each solve)."""
+        distance = self.near.distance
+        bound = np.where(distance > self.margin_m, self.gain * (distance - self.margin_m) / dt, 0.0)
+        return Constraint(G=-self.near.rows, h=bound)
 
 
 def retarget_motion(
@@ -161,19 +141,14 @@ def retarget_motion(
     velocity = {joint.name: joint.motor.velocity for joint in robot.joints}
     velocity_limit = mink.VelocityLimit(model, velocity)
     contact = SurfaceContactTask(model)
-    robot_geoms, scene_geoms = set(scene.robot_geoms), set(scene.scene_geoms)
+    proximity = SceneProximity(model, scene.robot_geoms, scene.scene_geoms, settings.collision_detection_m)
     feet = list(mapping.feet)
     foot_tasks = [
         mink.FrameTask(foot, "body", position_cost=settings.foot_pin_weight, orientation_cost=1.0) for foot in feet
     ]
+    collision = SceneCollisionLimit(settings.collision_margin_m)
     if settings.scene_terms:
-        limits.append(
-            SceneCollisionLimit(
-                model, [(list(scene.robot_geoms), list(scene.scene_geoms))],
-                minimum_distance_from_collisions=settings.collision_margin_m,
-                collision_detection_distance=settings.collision_detection_m,
-            )
-        )  # fmt: skip
+        limits.append(collision)
     foot_contact = _feet_on_floor(human, [mapping.feet[foot] for foot in feet])
     root = human.body_pos[:, 0]
     human_ankle_z, robot_ankle_z = _ankle_heights(robot, human)
@@ -194,7 +169,7 @@ def retarget_motion(
             position[2] = robot_ankle_z + scale * (body_pos[2] - human_ankle_z)
             task.set_target(mink.SE3.from_rotation_and_translation(mink.SO3(wxyz[frame]), position))
         tasks: list[mink.Task] = [*frame_tasks, posture]
-        touching: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        touching = np.zeros((0, 2), dtype=int)
         if settings.scene_terms:
             touching = _contact_pairs(scene, mapping, human, frame, configuration.data, foot_contact[frame], feet)
             tasks.append(contact)
@@ -213,9 +188,9 @@ def retarget_motion(
         frame_limits = limits if first else [*limits, velocity_limit]
         for _ in range(steps):
             if settings.scene_terms:
-                inside = _penetrating_pairs(model, configuration.data, robot_geoms, scene_geoms)
-                weights = [settings.contact_weight] * len(touching) + [settings.penetration_weight] * len(inside)
-                contact.set_pairs(touching + inside, weights)
+                touched, near = proximity.measure(configuration.data, touching, _DISTANCE_MAX_M)
+                collision.near = near
+                contact.set_pairs(touched, settings.contact_weight, near.inside(), settings.penetration_weight)
             velocity_step = mink.solve_ik(
                 configuration, tasks, step_dt, "daqp", damping=settings.damping, limits=frame_limits
             )
@@ -237,51 +212,38 @@ def _contact_pairs(
     data: mujoco.MjData,
     feet_down: np.ndarray,
     feet: list[str],
-) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """(robot colliders, object colliders) pairs to bring into contact on this frame."""
+) -> np.ndarray:
+    """(robot collider, scene collider) pairs to bring into contact on this frame: for each set of links that
+    takes over a touching part, its collider closest to any object piece at the frame's start (the frame's
+    steps pull that pair together), and each planted foot's collider closest to the floor."""
     link_sets = {
         mapping.contacts[part]
         for part, touching in zip(human.contact_parts, human.contact_labels[frame], strict=True)
         if touching and part in mapping.contacts
     }
-    fromto = np.zeros(6)
+    pieces = [piece for object_pieces in scene.object_geoms.values() for piece in object_pieces]
     pairs = []
     for links in sorted(link_sets):
-        geoms = tuple(g for link in links for g in scene.link_geoms[link])
-        if not geoms or not scene.object_geoms:
-            continue
-        nearest = (
-            next(iter(scene.object_geoms.values()))
-            if len(scene.object_geoms) == 1
-            else min(
-                scene.object_geoms.values(),
-                key=lambda pieces: min(
-                    mujoco.mj_geomDistance(scene.model, data, g, p, _DISTANCE_MAX_M, fromto)
-                    for g in geoms
-                    for p in pieces
-                ),
-            )
-        )
-        pairs.append((geoms, nearest))
+        geoms = [g for link in links for g in scene.link_geoms[link]]
+        if geoms and pieces:
+            pairs.append(_closest_pair(scene.model, data, geoms, pieces))
     for foot, down in zip(feet, feet_down, strict=True):
-        if down:
-            pairs.append((scene.link_geoms[foot], (scene.floor_geom,)))
-    return pairs
+        if down and scene.link_geoms[foot]:
+            pairs.append(_closest_pair(scene.model, data, scene.link_geoms[foot], [scene.floor_geom]))
+    return np.array(pairs, dtype=int).reshape(-1, 2)
 
 
-def _penetrating_pairs(
-    model: mujoco.MjModel, data: mujoco.MjData, robot_geoms: set[int], scene_geoms: set[int]
-) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Robot colliders inside an object piece or the floor now (MuJoCo's own collision pass)."""
-    mujoco.mj_collision(model, data)
-    pairs = set()
-    for contact in data.contact[: data.ncon]:
-        first, second = int(contact.geom1), int(contact.geom2)
-        if contact.dist < 0 and first in scene_geoms and second in robot_geoms:
-            first, second = second, first
-        if contact.dist < 0 and first in robot_geoms and second in scene_geoms:
-            pairs.add(((first,), (second,)))
-    return sorted(pairs)
+def _closest_pair(
+    model: mujoco.MjModel, data: mujoco.MjData, geoms: Sequence[int], others: Sequence[int]
+) -> tuple[int, int]:
+    fromto = np.zeros(6)
+    best, pair = np.inf, (geoms[0], others[0])
+    for first in geoms:
+        for second in others:  # the best so far bounds the query: MuJoCo skips pieces that are farther
+            distance = mujoco.mj_geomDistance(model, data, first, second, min(best, _DISTANCE_MAX_M), fromto)
+            if distance < best:
+                best, pair = distance, (first, second)
+    return pair
 
 
 def _feet_on_floor(human: HumanMotion, parts: list[str]) -> np.ndarray:
