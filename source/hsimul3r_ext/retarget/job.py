@@ -79,6 +79,7 @@ def write_retarget(
     motion = retarget_motion(robot, scene, human, settings, progress=progress)
     report: dict[str, Any] = {
         "robot": robot.name,
+        "robot_config": str(robot.config_file),
         "scene": str(converted.resolve()),
         "frames": human.num_frames,
         "fps": human.fps,

@@ -133,6 +133,7 @@ class Robot:
     licence_files: tuple[Path, ...]
     provenance: dict[str, Any]
     retarget: RetargetMap
+    config_file: Path  # the robot YAML it was loaded from
 
     @property
     def joint_names(self) -> list[str]:
@@ -180,6 +181,7 @@ def load_robot(robot: str | Path) -> Robot:
         anchor_body=config["anchor_body"], contact_bodies=tuple(config["contact_bodies"]), mjcf=mjcf,
         licence_files=tuple(mjcf.parent / name for name in config.get("licence_files", [])),
         provenance=_provenance(config_file, config, mjcf), retarget=_retarget_map(config_file, config, names),
+        config_file=config_file.absolute(),
     )  # fmt: skip
 
 

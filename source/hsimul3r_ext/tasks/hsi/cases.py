@@ -66,6 +66,37 @@ def converted_folder(
     return target
 
 
+def retargeted_folder(
+    path: str | Path, robot: str, cache_dir: str | Path | None = None, convert_overrides: Sequence[str] = ()
+) -> Path:
+    """A retarget folder as is; a case or converted folder retargeted onto `robot` (a shipped robot's name or a
+    robot YAML) on first use into the cache, as `hsimul3r retarget` does without the baseline and the judge."""
+    from filelock import FileLock
+
+    from ...retarget.ik import DEFAULT_SETTINGS
+    from ...retarget.job import RETARGET_JSON, retarget_job
+    from ...retarget.robot_model import load_robot
+
+    folder = Path(path).expanduser().absolute()
+    if (folder / RETARGET_JSON).is_file():
+        return folder
+    converted = converted_folder(folder, cache_dir, convert_overrides)
+    model = load_robot(robot)
+    robot_config = hashlib.sha256(model.config_file.read_bytes()).hexdigest()
+    key = _fingerprint(
+        converted, {"robot": model.provenance, "robot_config": robot_config, "ik": asdict(DEFAULT_SETTINGS)}
+    )
+    target = Path(cache_dir).expanduser() if cache_dir else cache_root() / "retargeted"
+    target = target.absolute() / f"{folder.name}-{model.name}-{key[:16]}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if not (target / RETARGET_JSON).is_file():
+            retarget_job(
+                converted, robot, target, baseline=False, judge=False, overwrite=target.exists(), progress=False
+            )
+    return target
+
+
 def _fingerprint(case: Path, configs: dict) -> str:
     identity = {"version": __version__, "format": OUTPUT_FORMAT, **configs}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())

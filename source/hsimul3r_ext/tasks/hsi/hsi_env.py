@@ -30,7 +30,7 @@ class HSIEnv(ManagerBasedRLEnv):
     cfg: HSIEnvCfg
 
     def __init__(self, cfg: HSIEnvCfg, render_mode: str | None = None, **kwargs) -> None:
-        self.layout = HSILayout(parse_case_list(cfg.cases), cfg.cache_dir, cfg.convert_overrides)
+        self.layout = HSILayout(parse_case_list(cfg.cases), cfg.cache_dir, cfg.convert_overrides, cfg.robot)
         complete_scene_cfg(cfg, self.layout)
         super().__init__(cfg, render_mode, **kwargs)
         if cfg.log_dir is not None:
@@ -53,7 +53,7 @@ def complete_scene_cfg(cfg: HSIEnvCfg, layout: HSILayout) -> None:
             humanoid.init_state.joint_pos = {name: float(data["joint_pos"][0, c]) for name, c in columns.items()}
     env0_pos, _ = layout.object_poses(layout.env_cases(1, "cpu"))  # env 0 plays case 0: the others start parked
     for index, obj in enumerate(layout.objects):
-        asset = converted_object_cfg(layout.folders[obj.case], obj.name, f"{{ENV_REGEX_NS}}/{obj.asset_name}")
+        asset = converted_object_cfg(layout.scenes[obj.case].folder, obj.name, f"{{ENV_REGEX_NS}}/{obj.asset_name}")
         if isinstance(asset, RigidObjectCfg):
             asset.init_state.pos = tuple(float(v) for v in env0_pos[0, index])
         setattr(cfg.scene, obj.asset_name, asset)
@@ -71,11 +71,12 @@ def policy_metadata(env: HSIEnv) -> dict[str, Any]:
         "joint_names": names,
         "body_names": list(robot.body_names),
         "contact_body_names": list(env.layout.contact_body_names),
+        "anchor_body": robot.body_names[env.command_manager.get_term("motion").anchor_index],
         "default_joint_pos": data.default_joint_pos.torch[0, ids].tolist(),
         "joint_stiffness": data.joint_stiffness.torch[0, ids].tolist(),
         "joint_damping": data.joint_damping.torch[0, ids].tolist(),
         "effort_limit": data.joint_effort_limits.torch[0, ids].tolist(),
-        "action_scale": action.scale,
+        "action_scale": _per_joint(action.scale, names),
         "action_offset": _action_offset(action),
         "control_dt": env.step_dt,
         "physics_dt": env.physics_dt,
@@ -87,6 +88,19 @@ def policy_metadata(env: HSIEnv) -> dict[str, Any]:
             for group in obs.active_terms
         },
     }
+
+
+def _per_joint(value: float | dict[str, float], joint_names: list[str]) -> float | list[float]:
+    """A per-joint setting (regular expression -> value, 1 where none matches, as Isaac Lab's joint actions read
+    it) as a list in joint order; a single value as it is."""
+    if not isinstance(value, dict):
+        return value
+    from isaaclab.utils.string import resolve_matching_names_values
+
+    per_joint = [1.0] * len(joint_names)
+    for index, _, scale in zip(*resolve_matching_names_values(value, joint_names), strict=True):
+        per_joint[index] = float(scale)
+    return per_joint
 
 
 def _action_offset(action) -> Any:

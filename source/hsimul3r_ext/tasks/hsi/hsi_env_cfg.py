@@ -202,6 +202,10 @@ class HSIEnvCfg(ManagerBasedRLEnvCfg):
     cases: list[str] = field(default_factory=list)
     """Case folders (converted on first use, cached) or converted folders; environment i plays case i % len."""
 
+    robot: str | None = None
+    """A robot (`g1`, `h1` or a robot YAML) in the human's place: the cases are then retarget folders, or cases
+    and converted folders retargeted on first use (cached); None tracks the case's own humanoid."""
+
     convert_overrides: list[str] = field(default_factory=list)
     """`convert.*` overrides for cases converted on first use (they change the cache key)."""
 

@@ -4,6 +4,10 @@ Environment `i` plays case `i % num_cases`. Every environment holds the objects 
 objects of the other cases are parked on the ground far from the humanoid (collisions between
 environments are filtered, so parked objects meet nothing but the ground). With one case nothing
 is parked.
+
+With a robot the cases are retarget folders (or cases retargeted on first use): the robot stands in the
+human's place, tracks the retargeted motion, and its contact bodies are the links that took over the labelled
+contacts.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ...assets.humanoid_files import HUMANOID_JSON, HUMANOID_MOTION
 from ...hsi.errors import CaseError
 from ...kernels.contact_distance import BatchedContactDistance
 from ...stability.scene import CONVERT_REPORT, ConvertedScene, load_converted
-from .cases import converted_folder
+from .cases import converted_folder, retargeted_folder
 
 PARK_DISTANCE_M = 50.0
 """How far along x (environment frame) the objects of the other cases wait."""
@@ -47,12 +51,26 @@ class HSILayout:
     """The converted cases of a task and the per-environment arrangement of their objects."""
 
     def __init__(
-        self, cases: Sequence[str], cache_dir: str | None = None, convert_overrides: Sequence[str] = ()
+        self,
+        cases: Sequence[str],
+        cache_dir: str | None = None,
+        convert_overrides: Sequence[str] = (),
+        robot: str | None = None,
     ) -> None:
         if not cases:
             raise CaseError("env.cases", "cases", "no case given: pass env.cases=[<case or converted folder>,...]")
-        self.folders = [converted_folder(c, cache_dir, convert_overrides) for c in cases]
-        self.scenes: list[ConvertedScene] = [load_converted(f) for f in self.folders]
+        self.robot = robot
+        if robot is None:
+            self.folders = [converted_folder(c, cache_dir, convert_overrides) for c in cases]
+            self.scenes: list[ConvertedScene] = [load_converted(f) for f in self.folders]
+            self.motion_files = [folder / HUMANOID_MOTION for folder in self.folders]
+        else:
+            from ...retarget.job import ROBOT_MOTION
+            from ...retarget.robot_case import load_retargeted
+
+            self.folders = [retargeted_folder(c, robot, cache_dir, convert_overrides) for c in cases]
+            self.scenes = [load_retargeted(f) for f in self.folders]
+            self.motion_files = [folder / ROBOT_MOTION for folder in self.folders]
         for folder, scene in zip(self.folders, self.scenes, strict=True):
             if scene.humanoid is None:
                 raise CaseError(folder / CONVERT_REPORT, "humanoid", "the case has no humanoid (no motion to track)")
@@ -68,10 +86,6 @@ class HSILayout:
     def humanoid_usd(self) -> Path:
         """All cases share one body (checked), so the first case's humanoid is everyone's."""
         return self.scenes[0].humanoid.usd_file
-
-    @property
-    def motion_files(self) -> list[Path]:
-        return [folder / HUMANOID_MOTION for folder in self.folders]
 
     def env_cases(self, num_envs: int, device: str) -> torch.Tensor:
         """Case index of every environment."""
@@ -115,16 +129,26 @@ class HSILayout:
 
     def _check_same_body(self) -> None:
         def body(folder: Path) -> tuple:
-            summary = json.loads((folder / HUMANOID_JSON).read_text(encoding="utf-8"))
+            summary = json.loads(self._summary_file(folder).read_text(encoding="utf-8"))
+            if self.robot is not None:
+                return summary["robot"], summary["bodies"], summary["joints"]
             return summary["body_model"], summary["betas"], [b["mass_kg"] for b in summary["bodies"]]
 
         first = body(self.folders[0])
         for folder in self.folders[1:]:
             if body(folder) != first:
                 raise CaseError(
-                    folder / HUMANOID_JSON, "betas",
-                    f"a task's cases must share one body; this humanoid differs from {self.folders[0].name}'s",
+                    self._summary_file(folder), "robot" if self.robot else "betas",
+                    f"a task's cases must share one body; this one differs from {self.folders[0].name}'s",
                 )  # fmt: skip
+
+    def _summary_file(self, folder: Path) -> Path:
+        """The body's summary in a case folder: the humanoid's, or the robot's (joint order, gains, contact bodies)."""
+        if self.robot is None:
+            return folder / HUMANOID_JSON
+        from ...retarget.robot_case import robot_summary_file
+
+        return robot_summary_file(folder)
 
     def _objects(self) -> list[HSIObject]:
         names = [o.name for scene in self.scenes for o in scene.objects]
@@ -133,7 +157,7 @@ class HSILayout:
             for obj in scene.objects:
                 if obj.static and self.num_cases > 1:
                     raise CaseError(
-                        self.folders[case] / CONVERT_REPORT, f"objects.{obj.name}.static",
+                        scene.folder / CONVERT_REPORT, f"objects.{obj.name}.static",
                         "a static object cannot be parked for the other cases; train on this case alone",
                     )  # fmt: skip
                 name = obj.name if names.count(obj.name) == 1 else f"{scene.name}_{obj.name}"
@@ -157,6 +181,8 @@ class HSILayout:
         for folder, scene in zip(self.folders, self.scenes, strict=True):
             if scene.contact_labels is not None:
                 found = scene.contact_body_names
+            elif self.robot is not None:
+                found = json.loads(self._summary_file(folder).read_text(encoding="utf-8"))["contact_bodies"]
             else:
                 summary = json.loads((folder / HUMANOID_JSON).read_text(encoding="utf-8"))
                 found = [b["name"] for b in summary["bodies"] if b["contact_body"]]

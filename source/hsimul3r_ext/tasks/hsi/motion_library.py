@@ -1,7 +1,8 @@
 """The reference clips of a task's cases, on the torch device, in the articulation's body and DOF order.
 
-Each case's `humanoid_motion.npz` (BeyondMimic key names, quaternions x, y, z, w) is matched to the
-simulated humanoid by name: bodies by SMPL joint name, DOFs through the USD joint naming. Newton
+Each case's `humanoid_motion.npz` or `robot_motion.npz` (BeyondMimic key names, quaternions x, y, z, w) is
+matched to the simulated humanoid or robot by name: bodies by name, a robot's DOFs by joint name, the
+humanoid's DOFs through the USD joint naming. Newton
 merges the three revolute joints of a body into one joint named after its first hinge prim, with
 DOFs `<prim>:0`, `<prim>:1`, `<prim>:2` in the hinge order the file records (`hinge_orders`).
 Clips are concatenated along time; a state at any time is interpolated between its two frames.
@@ -35,7 +36,12 @@ class ReferenceState:
 
 
 def motion_dof_names(data: np.lib.npyio.NpzFile, motion_file: Path) -> dict[str, int]:
-    """Simulator DOF name (`left_hip_0_y:1`) -> column of `joint_pos` in the motion file."""
+    """Simulator DOF name (`left_hip_0_y:1`) -> column of `joint_pos` in the motion file.
+
+    A robot's motion (written by `hsimul3r retarget`, no `hinge_orders`) names its columns by the robot's
+    joints, which are the simulator's DOFs."""
+    if "hinge_orders" not in data.files and "joint_names" in data.files:
+        return {str(name): column for column, name in enumerate(data["joint_names"])}
     try:
         body_names = [str(n) for n in data["body_names"]]
         columns = {str(n): i for i, n in enumerate(data["joint_names"])}

@@ -1,3 +1,3 @@
-"""Registered HSI task variants, one package per humanoid."""
+"""Registered HSI task variants, one package per humanoid or robot."""
 
-from . import smpl_humanoid  # noqa: F401
+from . import g1, h1, smpl_humanoid  # noqa: F401

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import torch
 from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
+from isaaclab.utils.math import quat_apply, quat_inv, quat_mul, yaw_quat
 
 from ..motion_library import MotionLibrary, ReferenceState
 
@@ -36,6 +37,10 @@ class MotionCommand(CommandTerm):
         self.env_case = layout.env_cases(self.num_envs, self.device)
         self.time = torch.zeros(self.num_envs, device=self.device)
         """Time [s] of the reference each environment tracks now."""
+        anchor = cfg.anchor_body_name or self.robot.body_names[self.motion.root_index]
+        self.anchor_index = self.robot.body_names.index(anchor)
+        """The anchor body (BeyondMimic's; the root by default), one index for the reference and the articulation:
+        the reference's bodies are in the articulation's order."""
         self.contact_body_names = list(layout.contact_body_names)
         self.contact_body_ids = self.robot.find_bodies(self.contact_body_names, preserve_order=True)[0]
         self.reference_contact = self._load_contact_labels(env)
@@ -69,6 +74,18 @@ class MotionCommand(CommandTerm):
         if env_ids is None:
             return self._reference(self.time + offset_s)
         return self._reference(self.time[env_ids] + offset_s, env_ids)
+
+    def relative_body_pose_w(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The reference bodies moved so that its anchor is over the articulation's anchor (heights stay the
+        reference's) and turned by the anchors' heading difference (BeyondMimic's relative tracking target)."""
+        reference_pos = self.state.body_pos_w[:, self.anchor_index]
+        reference_quat = self.state.body_quat_w[:, self.anchor_index]
+        anchor_pos = self.robot.data.body_pos_w.torch[:, self.anchor_index]
+        anchor_quat = self.robot.data.body_quat_w.torch[:, self.anchor_index]
+        shift = torch.cat([anchor_pos[:, :2], reference_pos[:, 2:]], dim=-1)
+        turn = yaw_quat(quat_mul(anchor_quat, quat_inv(reference_quat)))[:, None].expand_as(self.state.body_quat_w)
+        body_pos = shift[:, None] + quat_apply(turn, self.state.body_pos_w - reference_pos[:, None])
+        return body_pos, quat_mul(turn, self.state.body_quat_w)
 
     def contact_now(self) -> torch.Tensor:
         """(num_envs, contact bodies) whether the reference touches an object now."""
@@ -210,6 +227,9 @@ class MotionCommandCfg(CommandTermCfg):
 
     hold_end_s: float = 1.0
     """After the clip the last frame is held this long (the interaction's final, resting state)."""
+
+    anchor_body_name: str | None = None
+    """The body the anchor terms track (BeyondMimic's torso for a robot); None: the root body."""
 
     contact_proximity_m: float = 0.12
     """Cases without contact labels: a contact body's reference origin this close to an object touches it."""

@@ -1,0 +1,1 @@
+"""Agent configurations of the G1's HSI tasks."""

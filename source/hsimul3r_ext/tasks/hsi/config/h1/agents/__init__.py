@@ -1,0 +1,1 @@
+"""Agent configurations of the H1's HSI tasks."""
