@@ -74,6 +74,17 @@ def test_missing_leg_chair_is_regenerated_with_four_legs_and_ends_type_4(tmp_pat
     assert load_case(case).object("chair").mesh.endswith("_generated.obj")
     assert legs_of(chair_mesh) == 4
 
+    # the robot at the end sits on the regenerated chair, not on the aligned three-legged one
+    robot_options = ["robot.enabled=true", "robot.baseline=false", "robot.judge=false"]
+    code = main(
+        ["run", str(EXAMPLES / "sit_chair_missing_leg"), "-o", str(out), "reverse.enabled=true", *FAST, *robot_options]
+    )
+    assert code == 0
+    run = json.loads((out / "run.json").read_text())
+    assert {s["stage"]: s["status"] for s in run["stages"]}["reverse"] == "reused"
+    robot = next(s["record"] for s in run["stages"] if s["stage"] == "robot")
+    assert robot["source"] == "reverse" and Path(robot["scene"]) == (out / "reverse" / "converted").resolve()
+
 
 def legs_of(mesh: trimesh.Trimesh, height_m: float = 0.05) -> int:
     """Legs the object stands on: the closed outlines a horizontal cut `height_m` above its lowest point meets.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,7 +68,8 @@ def run_pipeline(
             continue
         log(f"{step}: running ...")
         config = {group: sections[group] for group in stage.reads}
-        entry = _run_stage(stage, case, out, fingerprints[stage.name], config, options)
+        upstream = {name: out / name for name in _upstream(stage, fingerprints)}
+        entry = _run_stage(stage, case, out, fingerprints[stage.name], config, options, upstream)
         log(f"{step}: ran ({entry['seconds']:.1f} s)")
         entries.append({**entry, "status": "ran"})
     return entries
@@ -81,11 +82,22 @@ def _switched_on(stage: Stage, sections: dict[str, Any]) -> bool:
     return bool(sections[group][key])
 
 
+def _upstream(stage: Stage, present: Mapping[str, str]) -> list[str]:
+    """The stages whose folders a stage reads: those it needs, and those it runs after that are switched on."""
+    return [*stage.needs, *(name for name in stage.after if name in present)]
+
+
 def _run_stage(
-    stage: Stage, case: Path, out: Path, fingerprint: str, config: dict[str, Any], options: RunOptions
+    stage: Stage,
+    case: Path,
+    out: Path,
+    fingerprint: str,
+    config: dict[str, Any],
+    options: RunOptions,
+    upstream: dict[str, Path],
 ) -> dict[str, Any]:
     start = time.perf_counter()
-    inputs = StageInputs(case=case, upstream={name: out / name for name in stage.needs}, options=options)
+    inputs = StageInputs(case=case, upstream=upstream, options=options)
     with atomic_output_dir(out / stage.name, overwrite=True) as folder:
         record = stage.run(inputs, folder, config)
         entry = {
@@ -136,7 +148,7 @@ def _fingerprint(
         "case": case_hash,
         "config": {group: sections[group] for group in stage.reads},
         "options": {name: option_values[name] for name in stage.options},
-        "upstream": {name: upstream[name] for name in stage.needs},
+        "upstream": {name: upstream[name] for name in _upstream(stage, upstream)},
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -39,6 +39,7 @@ class Stage:
     run: StageFunction  # (inputs, folder to fill, {group: section}) -> record
     options: tuple[str, ...] = ()  # RunOptions fields the stage uses
     switch: str | None = None  # `group.key` of a boolean setting; the stage runs only when it is true
+    after: tuple[str, ...] = ()  # switchable upstream stages whose results this one takes when they run
 
 
 STAGES: dict[str, Stage] = {}
@@ -48,7 +49,7 @@ REFINED_CASE, TRAINING_CURVE = "refined_case", "training_curve.png"
 
 def register(stage: Stage) -> Stage:
     """Append a stage to the pipeline; what it needs must already be registered (the order is the run order)."""
-    missing = [name for name in stage.needs if name not in STAGES]
+    missing = [name for name in (*stage.needs, *stage.after) if name not in STAGES]
     if missing or stage.name in STAGES:
         raise ValueError(f"stage {stage.name!r}: already registered or needs unknown stages {missing}")
     STAGES[stage.name] = stage
@@ -204,16 +205,28 @@ def _reverse(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> di
 
 
 def _robot(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The aligned case's motion onto the robot (scene terms and the plain-IK baseline), the robot judged."""
+    """The final case's motion onto the robot (scene terms and the plain-IK baseline), the robot judged."""
     from ..retarget.job import write_retarget
     from ..retarget.robot_model import load_robot
 
     section = config["robot"]
+    source, converted = final_conversion(inputs.upstream)
     report = write_retarget(
-        inputs.upstream["convert"], load_robot(section.name), folder, section.ik, baseline=section.baseline,
+        converted, load_robot(section.name), folder, section.ik, baseline=section.baseline,
         judge=section.judge and not inputs.options.gravity_only, judge_config=config["judge"], progress=False,
     )  # fmt: skip
-    return {key: value for key, value in report.items() if key != "settings"}  # the settings: retarget.json
+    return {"source": source, **{key: value for key, value in report.items() if key != "settings"}}
+
+
+def final_conversion(upstream: Mapping[str, Path]) -> tuple[str, Path]:
+    """(stage, converted folder) of the interaction the run ends with: the reverse pass's regenerated objects,
+    else the forward pass's refined motion, else the aligned case."""
+    reverse = upstream.get("reverse")
+    if reverse is not None and (reverse / "converted").is_dir():  # it converts only when it regenerated
+        return "reverse", reverse / "converted"
+    if upstream.get("forward") is not None:
+        return "forward", upstream["forward"] / "converted"
+    return "convert", upstream["convert"]
 
 
 register(Stage("validate", reads=(), needs=(), run=_validate))
@@ -242,4 +255,14 @@ register(
         switch="reverse.enabled",
     )
 )
-register(Stage("robot", ("robot", "judge"), ("convert",), _robot, options=("gravity_only",), switch="robot.enabled"))
+register(
+    Stage(
+        "robot",
+        ("robot", "judge"),
+        ("convert",),
+        _robot,
+        options=("gravity_only",),
+        switch="robot.enabled",
+        after=("forward", "reverse"),
+    )
+)
