@@ -1,9 +1,10 @@
 """The robots' HSI tasks: registration, cases retargeted on first use, the BeyondMimic terms on a live HSI-Sit-G1
 environment (kitless Newton, CPU), and the issue's check: two training iterations through `scripts/train.py`,
-then play, whose ONNX export onnxruntime runs at the recorded observation size.
+then play, whose ONNX export onnxruntime runs at the recorded observation size, then the policy's evaluation
+(success rate, tracking error, the judge on its rollout).
 
 Everything runs against its own cache (`HSIMUL3R_CACHE_DIR`), so the bundled chair is converted and retargeted
-here exactly as a user's first run does it. Runtime: ~2.5 min on 2 CPU cores.
+here exactly as a user's first run does it. Runtime: ~3 min on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hsi_training import default_sigint, play_then_stop
 from hsimul3r_ext.retarget.robot_case import load_retargeted
 from hsimul3r_ext.retarget.robot_model import load_robot
 from hsimul3r_ext.tasks.hsi.cases import EXAMPLES_DIR, retargeted_folder
+from hsimul3r_ext.tasks.hsi.robot_rollout import evaluate_robot_policy
 
 REPO = Path(__file__).resolve().parents[1]
 TASK_IDS = [
@@ -189,3 +191,15 @@ def test_hsi_sit_g1_trains_on_cpu_and_play_exports_an_onnx_policy_for_the_robot(
     (inputs,) = session.get_inputs()
     actions = session.run(None, {inputs.name: np.zeros((1, size), np.float32)})[0]
     assert actions.shape == (1, 29) and np.isfinite(actions).all()
+
+    # the evaluation a GPU run reports (scripts/train_robot_policy.py): success rate, tracking error, the judge
+    evaluation = evaluate_robot_policy(exported / "policy.pt", tmp_path / "evaluation", num_envs=2)
+    assert 0.0 <= evaluation["success_rate"] <= 1.0 and evaluation["episodes"] == 2
+    assert evaluation["judge"]["type"] in (2, 3, 4) and (tmp_path / "evaluation" / "judge" / "report.md").is_file()
+    assert evaluation["body_pos_error_mm"]["mean"] > 0.0
+    with (
+        np.load(tmp_path / "evaluation" / "robot_motion.npz") as rolled,
+        np.load(Path(meta["cases"][0]) / "robot_motion.npz") as retargeted,
+    ):
+        assert rolled["body_pos_w"].shape[1:] == (30, 3) and list(rolled["joint_names"]) == meta["joint_names"]
+        assert abs(len(rolled["joint_pos"]) - len(retargeted["joint_pos"])) <= 1  # the clip at the control rate

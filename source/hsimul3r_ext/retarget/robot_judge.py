@@ -25,9 +25,18 @@ from .robot_model import Robot, RobotGeom
 def robot_scene(
     scene: ConvertedScene, robot: Robot, robot_usd: Path, motion: dict[str, np.ndarray], human: HumanMotion
 ) -> ConvertedScene:
+    links, labels = link_contact_labels(robot, human)
+    return dataclasses.replace(  # no labels: the judge falls back on proximity, as it does for the human
+        scene, name=f"{scene.name} ({robot.name})", humanoid=robot_humanoid(robot, robot_usd, motion),
+        contact_labels=labels if links else None, contact_body_names=links,
+    )  # fmt: skip
+
+
+def robot_humanoid(robot: Robot, robot_usd: Path, motion: dict[str, np.ndarray]) -> JudgedHumanoid:
+    """A robot motion (BeyondMimic layout) as the judge's humanoid: the robot's USD, its colliders as its surface."""
     as_float = {key: np.asarray(value, np.float64) for key, value in motion.items() if value.dtype.kind == "f"}
     surfaces = {body.name: _collider_surface(body.geoms) for body in robot.bodies}
-    robot_as_humanoid = JudgedHumanoid(
+    return JudgedHumanoid(
         usd_file=robot_usd, fps=float(motion["fps"]), body_names=robot.body_names, dof_names=robot.joint_names,
         joint_pos=as_float["joint_pos"], joint_vel=as_float["joint_vel"], root_pos=as_float["body_pos_w"][:, 0],
         root_quat=as_float["body_quat_w"][:, 0], body_pos=as_float["body_pos_w"], body_quat=as_float["body_quat_w"],
@@ -35,15 +44,16 @@ def robot_scene(
         visuals={name: mesh for name, mesh in surfaces.items() if mesh is not None}, skin=None,
         visuals_are_colliders=True,
     )  # fmt: skip
+
+
+def link_contact_labels(robot: Robot, human: HumanMotion) -> tuple[list[str], np.ndarray]:
+    """The human's contact labels carried over to the links that take over each part's contacts."""
     links = sorted({link for part in human.contact_parts for link in robot.retarget.contacts.get(part, ())})
     labels = np.zeros((human.num_frames, len(links)), dtype=bool)
     for part, column in zip(human.contact_parts, human.contact_labels.T, strict=True):
         for link in robot.retarget.contacts.get(part, ()):
             labels[:, links.index(link)] |= column
-    return dataclasses.replace(  # no labels: the judge falls back on proximity, as it does for the human
-        scene, name=f"{scene.name} ({robot.name})", humanoid=robot_as_humanoid,
-        contact_labels=labels if links else None, contact_body_names=links,
-    )  # fmt: skip
+    return links, labels
 
 
 def judge_robot(scene: ConvertedScene, stage: Path, config: JudgeConfig, link_root: Path) -> dict[str, Any]:
