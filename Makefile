@@ -22,13 +22,13 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-# Two workers, one test file each at a time (module fixtures are built once); the PPO learning test runs
-# beside the rest instead of after it.
+# Two workers, one test file each at a time (module fixtures are built once), handed out in collection order
+# with the files of slow tests first (tests/conftest.py): the PPO learning test runs beside the rest, not after.
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 demo: setup
 	$(BIN)/python scripts/run_demo.py --out $(DEMO_OUT)

@@ -1,8 +1,9 @@
 """Test-run order: files with slow tests first.
 
-`make test` runs pytest-xdist per file (`-n 2 --dist loadfile`), handing files to the workers in collection
-order. Collected alphabetically, the PPO learning test (about 12 minutes) started near the end and left one
-worker alone with it; started first, it runs while the other worker goes through the rest.
+`make test` runs pytest-xdist per file (`-n 2 --dist loadfile --no-loadscope-reorder`), handing files to the
+workers in collection order (xdist's default hands out the files with the most tests first). The PPO learning
+test (one test, about 12 minutes) used to start last and leave one worker alone with it; started first, it
+runs while the other worker goes through the rest.
 """
 
 import pytest
