@@ -72,8 +72,6 @@ class SceneProximity:
         self._measured: tuple[np.ndarray, NearPairs, np.ndarray, _ColliderPoses] | None = None
         """(pairs, their distances and rows, qpos, collider poses) of the last measurement."""
         self._dq = np.zeros(model.nv)
-        self.passes = 0
-        """Collision passes so far (the expensive part; the rest measures candidates only)."""
 
     def measure(self, data: mujoco.MjData, touching: np.ndarray, touching_max_m: float) -> tuple[NearPairs, NearPairs]:
         """The `touching` pairs (up to `touching_max_m` apart) and the pairs within the detection distance, at
@@ -117,7 +115,6 @@ class SceneProximity:
         geoms = np.where(self._is_robot[geoms[:, :1]], geoms, geoms[:, ::-1])  # robot collider first
         self._pairs = np.unique(geoms, axis=0)
         self._at_pass = self._poses(data)
-        self.passes += 1
 
 
 def measure_pairs(

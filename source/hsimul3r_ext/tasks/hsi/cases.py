@@ -24,6 +24,19 @@ from ...stability.scene import CONVERT_REPORT
 EXAMPLES_DIR = Path(__file__).resolve().parents[4] / "examples"
 """The bundled example cases (the repository's `examples/`), the default data of the tasks."""
 
+EXAMPLE_CASES = {
+    "Track": ("sit_chair_clean", "lie_sofa_clean", "lean_table_clean", "sit_armchair_clean"),
+    "Sit": ("sit_chair_clean",),
+    "Lie": ("lie_sofa_clean",),
+    "Lean": ("lean_table_clean",),
+}
+"""The bundled examples each task family (HSI-<Task>, for the humanoid and every robot) tracks by default."""
+
+
+def example_cases(task: str) -> list[str]:
+    """Paths of the bundled examples task family `task` tracks by default."""
+    return [str(EXAMPLES_DIR / name) for name in EXAMPLE_CASES[task]]
+
 
 def cache_root() -> Path:
     """`$HSIMUL3R_CACHE_DIR`, else `$XDG_CACHE_HOME/hsimul3r`, else `~/.cache/hsimul3r`."""

@@ -20,7 +20,7 @@ import torch
 from ...assets.humanoid_usd import joint_prim_name
 from ...hsi.errors import CaseError
 
-_STATE_KEYS = ("body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w", "joint_pos", "joint_vel")
+STATE_KEYS = ("body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w", "joint_pos", "joint_vel")
 
 
 @dataclass
@@ -68,7 +68,7 @@ class MotionLibrary:
         self, motion_files: Sequence[Path], body_names: Sequence[str], joint_names: Sequence[str], device: str
     ) -> None:
         self.device = device
-        arrays: dict[str, list[np.ndarray]] = {key: [] for key in _STATE_KEYS}
+        arrays: dict[str, list[np.ndarray]] = {key: [] for key in STATE_KEYS}
         fps, frames, roots = [], [], set()
         for file in motion_files:
             with np.load(file) as data:
@@ -83,7 +83,7 @@ class MotionLibrary:
                 body_index = [bodies.index(n) for n in body_names]
                 roots.add(bodies[0])  # the files list the root (SMPL's pelvis) first
                 dof_index = [dofs[n] for n in joint_names]
-                for key in _STATE_KEYS:
+                for key in STATE_KEYS:
                     values = np.asarray(data[key], np.float32)
                     arrays[key].append(values[:, dof_index] if key.startswith("joint") else values[:, body_index])
                 fps.append(float(data["fps"]))

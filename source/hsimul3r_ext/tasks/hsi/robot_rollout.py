@@ -27,7 +27,6 @@ import numpy as np
 from ...hsi.errors import CaseError
 
 ROLLOUT_JSON = "rollout.json"
-MOTION_KEYS = ("body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w")
 
 
 def evaluate_robot_policy(
@@ -55,6 +54,8 @@ def _evaluate(policy_file: Path, out_dir: Path, num_envs: int, device: str, over
     import hsimul3r_ext.tasks  # noqa: F401  (registers the HSI gym ids)
 
     from ...atomic_dir import atomic_output_dir
+    from .mdp.events import write_reference_state
+    from .motion_library import STATE_KEYS
     from .training_record import recorded_environment
 
     task, overrides = recorded_environment(policy_file.parent, None, overrides)
@@ -81,9 +82,7 @@ def _evaluate(policy_file: Path, out_dir: Path, num_envs: int, device: str, over
     try:
         base = env.unwrapped
         robot, command = base.scene["robot"], base.command_manager.get_term("motion")
-        obs, _ = env.reset()
-        from .mdp.events import write_reference_state
-
+        env.reset()
         first = torch.tensor([0], device=base.device)
         command.set_time(first, torch.zeros(1, device=base.device))  # environment 0: the clip from its start
         write_reference_state(base, first, "motion")
@@ -93,13 +92,12 @@ def _evaluate(policy_file: Path, out_dir: Path, num_envs: int, device: str, over
         duration = command.duration
         failed = torch.zeros(num_envs, dtype=torch.bool, device=base.device)
         reason: dict[int, str] = {}
-        errors, motion = [], {key: [] for key in (*MOTION_KEYS, "joint_pos", "joint_vel")}
+        errors, motion = [], {key: [] for key in STATE_KEYS}
 
         def record() -> None:
-            data = robot.data
-            motion["body_pos_w"].append((data.body_pos_w.torch[0] - origin).tolist())
-            for key in ("body_quat_w", "body_lin_vel_w", "body_ang_vel_w", "joint_pos", "joint_vel"):
-                motion[key].append(getattr(data, key).torch[0].tolist())
+            for key in STATE_KEYS:
+                value = getattr(robot.data, key).torch[0]
+                motion[key].append((value - origin if key == "body_pos_w" else value).tolist())
 
         record()
         steps = int(torch.ceil(duration.max() / base.step_dt))

@@ -33,23 +33,23 @@ def _anchor(env: HSIEnv, command_name: str, asset_cfg: SceneEntityCfg) -> tuple[
     return env.scene[asset_cfg.name], command, command.anchor_index
 
 
-def reference_anchor_pos_b(env: HSIEnv, command_name: str, asset_cfg: SceneEntityCfg = ROBOT) -> torch.Tensor:
-    """The reference anchor's position in the robot anchor's frame (3)."""
+def _reference_anchor_b(env: HSIEnv, command_name: str, asset_cfg: SceneEntityCfg) -> tuple[torch.Tensor, torch.Tensor]:
+    """Position and orientation of the reference anchor in the robot anchor's frame."""
     robot, command, a = _anchor(env, command_name, asset_cfg)
-    pos, _ = subtract_frame_transforms(
+    return subtract_frame_transforms(
         robot.data.body_pos_w.torch[:, a], robot.data.body_quat_w.torch[:, a],
         command.state.body_pos_w[:, a], command.state.body_quat_w[:, a],
     )  # fmt: skip
-    return pos
+
+
+def reference_anchor_pos_b(env: HSIEnv, command_name: str, asset_cfg: SceneEntityCfg = ROBOT) -> torch.Tensor:
+    """The reference anchor's position in the robot anchor's frame (3)."""
+    return _reference_anchor_b(env, command_name, asset_cfg)[0]
 
 
 def reference_anchor_ori_b(env: HSIEnv, command_name: str, asset_cfg: SceneEntityCfg = ROBOT) -> torch.Tensor:
     """The reference anchor's orientation in the robot anchor's frame, two columns of its rotation matrix (6)."""
-    robot, command, a = _anchor(env, command_name, asset_cfg)
-    _, quat = subtract_frame_transforms(
-        robot.data.body_pos_w.torch[:, a], robot.data.body_quat_w.torch[:, a],
-        command.state.body_pos_w[:, a], command.state.body_quat_w[:, a],
-    )  # fmt: skip
+    quat = _reference_anchor_b(env, command_name, asset_cfg)[1]
     return matrix_from_quat(quat)[..., :2].reshape(len(quat), -1)
 
 

@@ -4,7 +4,7 @@ from dataclasses import field
 
 from isaaclab.utils import configclass
 
-from ...cases import EXAMPLES_DIR
+from ...cases import example_cases
 from ...robot_env_cfg import HSIRobotEnvCfg
 
 END_EFFECTORS = ["left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link"]
@@ -22,33 +22,28 @@ class G1EnvCfg(HSIRobotEnvCfg):
 class TrackEnvCfg(G1EnvCfg):
     """Several cases at once (`env.cases=[...]`); by default the four bundled clean examples."""
 
-    cases: list[str] = field(
-        default_factory=lambda: [
-            str(EXAMPLES_DIR / name)
-            for name in ("sit_chair_clean", "lie_sofa_clean", "lean_table_clean", "sit_armchair_clean")
-        ]
-    )
+    cases: list[str] = field(default_factory=lambda: example_cases("Track"))
 
 
 @configclass
 class SitEnvCfg(G1EnvCfg):
     """Sit down on a chair."""
 
-    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "sit_chair_clean")])
+    cases: list[str] = field(default_factory=lambda: example_cases("Sit"))
 
 
 @configclass
 class LieEnvCfg(G1EnvCfg):
     """Lie down on a sofa."""
 
-    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "lie_sofa_clean")])
+    cases: list[str] = field(default_factory=lambda: example_cases("Lie"))
 
 
 @configclass
 class LeanEnvCfg(G1EnvCfg):
     """Lean on a table."""
 
-    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "lean_table_clean")])
+    cases: list[str] = field(default_factory=lambda: example_cases("Lean"))
 
 
 @configclass

@@ -4,7 +4,7 @@ from dataclasses import field
 
 from isaaclab.utils import configclass
 
-from ...cases import EXAMPLES_DIR
+from ...cases import example_cases
 from ...hsi_env_cfg import HSIEnvCfg
 
 
@@ -12,33 +12,28 @@ from ...hsi_env_cfg import HSIEnvCfg
 class HSITrackEnvCfg(HSIEnvCfg):
     """Several cases at once (`env.cases=[...]`); by default the four bundled clean examples."""
 
-    cases: list[str] = field(
-        default_factory=lambda: [
-            str(EXAMPLES_DIR / name)
-            for name in ("sit_chair_clean", "lie_sofa_clean", "lean_table_clean", "sit_armchair_clean")
-        ]
-    )
+    cases: list[str] = field(default_factory=lambda: example_cases("Track"))
 
 
 @configclass
 class HSISitEnvCfg(HSIEnvCfg):
     """Sit down on a chair."""
 
-    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "sit_chair_clean")])
+    cases: list[str] = field(default_factory=lambda: example_cases("Sit"))
 
 
 @configclass
 class HSILieEnvCfg(HSIEnvCfg):
     """Lie down on a sofa."""
 
-    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "lie_sofa_clean")])
+    cases: list[str] = field(default_factory=lambda: example_cases("Lie"))
 
 
 @configclass
 class HSILeanEnvCfg(HSIEnvCfg):
     """Lean on a table."""
 
-    cases: list[str] = field(default_factory=lambda: [str(EXAMPLES_DIR / "lean_table_clean")])
+    cases: list[str] = field(default_factory=lambda: example_cases("Lean"))
 
 
 @configclass
