@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mink
+import mujoco
 import numpy as np
 import pytest
 from pxr import Usd, UsdGeom
 
 from hsimul3r_ext.cli import main
+from hsimul3r_ext.retarget.human import human_motion
+from hsimul3r_ext.retarget.ik import retarget_motion
+from hsimul3r_ext.retarget.proximity import SceneProximity, measure_pairs
+from hsimul3r_ext.retarget.qp import solve_ik_step
+from hsimul3r_ext.retarget.robot_model import load_robot
+from hsimul3r_ext.retarget.scene_model import retarget_scene
+from hsimul3r_ext.stability.scene import load_converted
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CASES = ("sit_chair", "sit_armchair", "lie_sofa", "lean_table")
@@ -75,3 +84,62 @@ def test_h1_sits_on_the_chair_and_a_bad_scene_is_one_error(converted: dict[str, 
     assert report["scene_terms"]["contact_gap_mm"]["mean"] < report["plain_ik"]["contact_gap_mm"]["mean"]
     assert main(["retarget", str(EXAMPLES / "sit_chair"), "--robot", "g1", "-o", str(tmp_path / "bad")]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_proximity_reports_the_pairs_a_full_measurement_finds(converted: dict[str, Path]) -> None:
+    """Along a retargeted motion (six steps between frames, as the IK takes them), the pairs near the scene
+    are those of measuring every robot-scene pair, within the prediction's error bound: twice the travel
+    since the last measurement, which is at most `relinearise_m` or half the distance beyond the margin."""
+    robot = load_robot("g1")
+    case = load_converted(converted["sit_armchair"])
+    scene = retarget_scene(robot, case)
+    motion = retarget_motion(robot, scene, human_motion(case), progress=False)
+    model, data = scene.model, mujoco.MjData(scene.model)
+    detection, margin, relinearise = 0.05, 0.005, 0.002
+    proximity = SceneProximity(
+        model, scene.robot_geoms, scene.scene_geoms, detection, margin_m=margin, relinearise_m=relinearise
+    )
+    everything = np.array([(r, s) for r in scene.robot_geoms for s in scene.scene_geoms])
+    touching = np.array([[scene.link_geoms["pelvis"][0], scene.object_geoms["armchair"][0]]])
+    checked = near_total = 0
+    for frame in range(1, len(motion.qpos), 3):
+        for step in np.linspace(0.0, 1.0, 7)[1:]:
+            data.qpos[:] = (1.0 - step) * motion.qpos[frame - 1] + step * motion.qpos[frame]
+            data.qpos[3:7] /= np.linalg.norm(data.qpos[3:7])
+            mujoco.mj_kinematics(model, data)
+            mujoco.mj_comPos(model, data)
+            touched, near = proximity.measure(data, touching, 0.5)
+            truth = measure_pairs(model, data, everything, np.full(len(everything), 0.5))
+            true_distance = dict(zip(map(tuple, truth.pairs.tolist()), truth.distance, strict=True))
+            reported = dict(zip(map(tuple, near.pairs.tolist()), near.distance, strict=True))
+
+            def bound(true: float) -> float:
+                return max(2 * relinearise, 2 * (true - margin)) + 1e-4  # + second order of the turns
+
+            assert {p for p, d in true_distance.items() if d < (detection + 2 * margin) / 3} <= reported.keys()
+            assert all(abs(d - true_distance[p]) <= bound(true_distance[p]) for p, d in reported.items())
+            assert abs(touched.distance[0] - true_distance[tuple(touching[0])]) <= bound(touched.distance[0])
+            checked, near_total = checked + 1, near_total + len(reported)
+    assert checked > 100 and near_total > 10 * checked  # the armchair keeps many pairs near
+
+
+def test_the_ik_step_solves_minks_problem_with_limits_as_bounds(converted: dict[str, Path]) -> None:
+    robot = load_robot("g1")
+    model = retarget_scene(robot, load_converted(converted["sit_chair"])).model
+    configuration = mink.Configuration(model)
+    configuration.update(model.qpos0)
+    hand = mink.FrameTask("left_wrist_yaw_link", "body", position_cost=1.0, orientation_cost=0.0)
+    hand.set_target(mink.SE3.from_translation(np.array([0.6, 0.4, 1.6])))  # out of reach: limits bind
+    pelvis = mink.FrameTask("pelvis", "body", position_cost=100.0, orientation_cost=100.0)  # the arm must move
+    pelvis.set_target(configuration.get_transform_frame_to_world("pelvis", "body"))
+    tasks = [hand, pelvis]
+    velocity = mink.VelocityLimit(model, {joint.name: joint.motor.velocity for joint in robot.joints})
+    limits = [mink.ConfigurationLimit(model), velocity]
+    dt = 1.0 / 180.0
+    ours = solve_ik_step(configuration, tasks, dt, 1e-3, limits)
+    theirs = mink.solve_ik(configuration, tasks, dt, "daqp", damping=1e-3, limits=limits)
+    assert np.abs(ours).max() * dt > 0.01  # a real step, ...
+    assert np.allclose(ours, theirs, atol=1e-6)  # ... the same one
+    joints = ours[6:]
+    speed = np.array([joint.motor.velocity for joint in robot.joints])
+    assert np.isclose(np.abs(joints / speed).max(), 1.0)  # with some joint at its velocity limit

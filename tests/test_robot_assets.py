@@ -137,6 +137,10 @@ def test_robot_yaml_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
         "unknown_motor.yaml": (text.replace('"waist_yaw_joint": "7520_14"', '"waist_yaw_joint": "9999"'), "joints"),
         "bad_effort.yaml": (text.replace("effort: 5.0", "effort: -5.0"), "motors.4010.effort"),
         "no_anchor.yaml": (text.replace("anchor_body: torso_link", "anchor_body: tail_link"), "anchor_body"),
+        "untracked_foot.yaml": (
+            text.replace("    left_ankle_roll_link: {human: left_ankle, position: 1.0, orientation: 0.3}\n", ""),
+            "retarget.feet.left_ankle_roll_link",
+        ),
     }
     for file_name, (config, field) in cases.items():
         path = tmp_path / file_name

@@ -9,7 +9,7 @@ GMR-like baseline) stops there. The scene terms add what plain IK ignores:
 - no penetration: every robot collider keeps out of the objects' convex pieces and the floor
   (mink's collision avoidance limit, MuJoCo's signed distances);
 - feet: while the human's foot is on the floor, the robot's sole is on the floor and the foot stays where
-  it landed.
+  it landed (the pin replaces the foot link's human target).
 Each frame starts from the previous one (warm start) under joint position and velocity limits.
 """
 
@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from .human import HumanMotion
 from .proximity import NearPairs, SceneProximity
+from .qp import solve_ik_step
 from .robot_model import RetargetMap, Robot
 from .scene_model import RetargetScene
 
@@ -81,7 +82,7 @@ class SurfaceContactTask(mink.Task):
     def set_pairs(self, touching: NearPairs, touching_weight: float, inside: NearPairs, inside_weight: float) -> None:
         """Distances measured at the configuration the next solve starts from."""
         self._error = np.concatenate([touching.distance, inside.distance])
-        self._jacobian = np.vstack([touching.rows, inside.rows])
+        self._jacobian = np.concatenate([touching.rows, inside.rows])
         self.cost = np.repeat([touching_weight, inside_weight], [len(touching.distance), len(inside.distance)])
 
     def compute_qp_residual(self, configuration: mink.Configuration) -> tuple[np.ndarray, np.ndarray, float]:
@@ -141,11 +142,17 @@ def retarget_motion(
     velocity = {joint.name: joint.motor.velocity for joint in robot.joints}
     velocity_limit = mink.VelocityLimit(model, velocity)
     contact = SurfaceContactTask(model)
-    proximity = SceneProximity(model, scene.robot_geoms, scene.scene_geoms, settings.collision_detection_m)
+    proximity = SceneProximity(
+        model,
+        scene.robot_geoms,
+        scene.scene_geoms,
+        settings.collision_detection_m,
+        margin_m=settings.collision_margin_m,
+    )
     feet = list(mapping.feet)
-    foot_tasks = [
-        mink.FrameTask(foot, "body", position_cost=settings.foot_pin_weight, orientation_cost=1.0) for foot in feet
-    ]
+    foot_targets = [next(t for t in mapping.targets if t.link == foot) for foot in feet]
+    foot_tasks = [frame_tasks[mapping.targets.index(target)] for target in foot_targets]
+    pin_on = [False] * len(feet)
     collision = SceneCollisionLimit(settings.collision_margin_m)
     if settings.scene_terms:
         limits.append(collision)
@@ -173,15 +180,18 @@ def retarget_motion(
         if settings.scene_terms:
             touching = _contact_pairs(scene, mapping, human, frame, configuration.data, foot_contact[frame], feet)
             tasks.append(contact)
-            for index, (foot, task) in enumerate(zip(feet, foot_tasks, strict=True)):
+            for index, foot in enumerate(feet):
                 if not foot_contact[frame, index]:
                     pinned.pop(index, None)
-                    continue
-                if index in pinned:
-                    task.set_target(pinned[index])
-                    tasks.append(task)
-                elif frame > 0:
+                elif index not in pinned and frame > 0:  # landed: the foot stays where it is
                     pinned[index] = configuration.get_transform_frame_to_world(foot, "body")
+                if index in pinned:
+                    foot_tasks[index].set_target(pinned[index])  # the pin replaces the foot's human target
+                if (index in pinned) != pin_on[index]:
+                    pin_on[index] = index in pinned
+                    target = foot_targets[index]
+                    foot_tasks[index].set_position_cost(settings.foot_pin_weight if pin_on[index] else target.position)
+                    foot_tasks[index].set_orientation_cost(1.0 if pin_on[index] else target.orientation)
         first = frame == 0
         steps = settings.first_frame_iterations if first else settings.iterations
         step_dt = 1.0 / (human.fps * steps)
@@ -191,9 +201,7 @@ def retarget_motion(
                 touched, near = proximity.measure(configuration.data, touching, _DISTANCE_MAX_M)
                 collision.near = near
                 contact.set_pairs(touched, settings.contact_weight, near.inside(), settings.penetration_weight)
-            velocity_step = mink.solve_ik(
-                configuration, tasks, step_dt, "daqp", damping=settings.damping, limits=frame_limits
-            )
+            velocity_step = solve_ik_step(configuration, tasks, step_dt, settings.damping, frame_limits)
             largest = np.abs(velocity_step).max() * step_dt
             if largest > settings.max_step:  # a shorter step along the same direction keeps every limit
                 velocity_step *= settings.max_step / largest
@@ -236,13 +244,22 @@ def _contact_pairs(
 def _closest_pair(
     model: mujoco.MjModel, data: mujoco.MjData, geoms: Sequence[int], others: Sequence[int]
 ) -> tuple[int, int]:
+    """Pairs in order of their bounding spheres' gap, which bounds their distance from below: once that
+    bound passes the best distance so far, no later pair can be closer."""
+    first, second = np.array(geoms)[:, None], np.array(others)[None, :]
+    gap = np.linalg.norm(data.geom_xpos[first] - data.geom_xpos[second], axis=-1)
+    gap -= model.geom_rbound[first] + model.geom_rbound[second]
+    gap[:, model.geom_type[second[0]] == mujoco.mjtGeom.mjGEOM_PLANE] = -np.inf  # unbounded: no sphere
     fromto = np.zeros(6)
-    best, pair = np.inf, (geoms[0], others[0])
-    for first in geoms:
-        for second in others:  # the best so far bounds the query: MuJoCo skips pieces that are farther
-            distance = mujoco.mj_geomDistance(model, data, first, second, min(best, _DISTANCE_MAX_M), fromto)
-            if distance < best:
-                best, pair = distance, (first, second)
+    best, pair = np.inf, (int(geoms[0]), int(others[0]))
+    for index in np.argsort(gap, axis=None).tolist():
+        row, column = divmod(index, len(others))
+        if gap[row, column] >= best:
+            break
+        candidate = (int(geoms[row]), int(others[column]))
+        distance = mujoco.mj_geomDistance(model, data, *candidate, min(best, _DISTANCE_MAX_M), fromto)
+        if distance < best:
+            best, pair = distance, candidate
     return pair
 
 

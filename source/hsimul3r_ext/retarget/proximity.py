@@ -1,21 +1,23 @@
 """Which robot colliders are near or inside the scene, and how their distances change with the joints.
 
-The IK asks this at every step. Measuring every robot-scene pair each time (MuJoCo's collision pass with
-a margin, or a distance query per pair) costs more than the rest of a step, so candidates are found
-with one collision pass and a wider margin (detection + slack); between passes only the candidates
-are measured. A pair that was not a candidate was farther than detection + slack, and it cannot come
-within detection before some robot collider moved by more than the slack. The next pass happens
-before that: when the bound on any collider's travel since the last pass (its centre's travel plus its
-turn times its bounding radius) exceeds the slack. So the pairs are the same as measuring them all.
+The IK asks this at every step. Measuring every robot-scene pair each time costs more than the rest of
+a step, so a pass finds the candidates, the pairs whose bounding spheres (or a sphere and the floor
+plane) come within detection + slack; between passes only the candidates are measured. A pair that was
+not a candidate was farther than detection + slack, and it cannot come within detection before some
+robot collider moved by more than the slack. The next pass happens before that: when the bound on any
+collider's travel since the last pass (its centre's travel plus its turn times its bounding radius)
+exceeds the slack. So the pairs are the same as measuring them all.
 
-Most IK steps after a frame's first ones move the robot by less than a millimetre. While no collider
-moved more than `relinearise_m` since the last measurement, distances are predicted from it to first
-order (distance + row . dq, the IK's own linearisation) instead of measured again.
+Between measurements a pair's distance is predicted to first order (distance + row . dq, the IK's own
+linearisation). Distance changes by at most the collider's travel, and so does the prediction, so the
+prediction is off by at most twice the travel. A pair is measured again when its robot collider moved
+- more than its distance beyond detection, if it was beyond: until then it cannot be near;
+- else more than half its distance beyond the margin the IK keeps, or `relinearise_m` if that is more:
+  until then it cannot reach the margin, and a pair at the margin is predicted within 2 x `relinearise_m`.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import mujoco
@@ -26,22 +28,35 @@ import numpy as np
 class NearPairs:
     """Robot-scene collider pairs within the detection distance (or inside), one row per pair."""
 
+    pairs: np.ndarray  # (N, 2) robot geom, scene geom
     distance: np.ndarray  # (N,) signed: below zero inside
     rows: np.ndarray  # (N, nv) d(distance)/dq
 
     def inside(self) -> NearPairs:
         keep = self.distance < 0
-        return NearPairs(self.distance[keep], self.rows[keep])
-
-    @staticmethod
-    def none(nv: int) -> NearPairs:
-        return NearPairs(np.zeros(0), np.zeros((0, nv)))
+        return NearPairs(self.pairs[keep], self.distance[keep], self.rows[keep])
 
 
 @dataclass(frozen=True)
 class _ColliderPoses:
     centres: np.ndarray  # (G, 3)
     frames: np.ndarray  # (G, 9) rotation matrices, row-major
+
+
+@dataclass
+class _Known:
+    """What is known of the pairs since the last candidate pass and change of touching pairs."""
+
+    touching: np.ndarray  # (T, 2) the touching pairs, measured before the candidates
+    pairs: np.ndarray  # (N, 2) touching pairs, then candidates
+    slot: np.ndarray  # (N,) each pair's robot collider, as an index into the robot colliders
+    distmax: np.ndarray  # (N,)
+    distance: np.ndarray  # (N,) at `qpos`: measured, or predicted from the last measurement
+    rows: np.ndarray  # (N, nv)
+    qpos: np.ndarray
+    allowed: np.ndarray  # (N,) how far the pair's robot collider may move before it is measured again
+    centres: np.ndarray  # (N, 3) the pair's robot collider at its last measurement
+    frames: np.ndarray  # (N, 9)
 
 
 class SceneProximity:
@@ -54,113 +69,143 @@ class SceneProximity:
         scene_geoms: tuple[int, ...],
         detection_m: float,
         slack_m: float = 0.05,
-        relinearise_m: float = 0.001,
+        margin_m: float = 0.0,
+        relinearise_m: float = 0.002,
     ) -> None:
-        self.model, self.detection_m, self.slack_m, self.relinearise_m = model, detection_m, slack_m, relinearise_m
+        self.model, self.detection_m, self.slack_m = model, detection_m, slack_m
+        self.margin_m, self.relinearise_m = margin_m, relinearise_m
         self.robot_geoms = np.array(robot_geoms, dtype=int)
-        self._is_robot = np.zeros(model.ngeom, dtype=bool)
-        self._is_robot[self.robot_geoms] = True
-        self._candidate_model = copy.copy(model)  # MuJoCo reports pairs closer than the larger margin
-        self._candidate_model.geom_margin[list(scene_geoms)] = detection_m + slack_m
-        # MuJoCo's midphase (a bounding-volume tree over a body's geoms) ignores margins: it drops a foot's
-        # spheres 1 mm above the floor; without it every pair within the margin is reported
-        self._candidate_model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_MIDPHASE)
-        self._candidate_data = mujoco.MjData(self._candidate_model)
+        self.scene_geoms = np.array(scene_geoms, dtype=int)
+        self._slot = np.full(model.ngeom, -1)  # geom -> its index in robot_geoms
+        self._slot[self.robot_geoms] = np.arange(len(self.robot_geoms))
+        self._is_plane = model.geom_type[self.scene_geoms] == mujoco.mjtGeom.mjGEOM_PLANE
         self._radius = model.geom_rbound[self.robot_geoms].copy()
-        self._pairs = np.zeros((0, 2), dtype=int)
+        self._candidates = np.zeros((0, 2), dtype=int)
         self._at_pass: _ColliderPoses | None = None
-        self._measured: tuple[np.ndarray, NearPairs, np.ndarray, _ColliderPoses] | None = None
-        """(pairs, their distances and rows, qpos, collider poses) of the last measurement."""
+        self._known: _Known | None = None
         self._dq = np.zeros(model.nv)
 
     def measure(self, data: mujoco.MjData, touching: np.ndarray, touching_max_m: float) -> tuple[NearPairs, NearPairs]:
         """The `touching` pairs (up to `touching_max_m` apart) and the pairs within the detection distance, at
-        `data`'s configuration (its kinematics up to date), in one batch of distance queries."""
-        if self._at_pass is None or self._travel(data, self._at_pass) > self.slack_m:
-            self._find_candidates(data)
-        pairs = np.concatenate([touching, self._pairs])
-        last = self._measured
-        if last is not None and np.array_equal(last[0], pairs) and self._travel(data, last[3]) < self.relinearise_m:
-            mujoco.mj_differentiatePos(self.model, self._dq, 1.0, last[2], data.qpos)
-            measured = NearPairs(last[1].distance + last[1].rows @ self._dq, last[1].rows)
+        `data`'s configuration (its kinematics up to date)."""
+        poses = self._poses(data)
+        if self._at_pass is None or self._travel(poses, self._at_pass).max(initial=0.0) > self.slack_m:
+            self._find_candidates(data, poses)
+        known = self._known
+        if known is None or not np.array_equal(known.touching, touching):
+            known = self._known = self._measure_all(data, poses, touching, touching_max_m)
         else:
-            distmax = np.concatenate(
-                [np.full(len(touching), touching_max_m), np.full(len(self._pairs), self.detection_m)]
-            )
-            measured = measure_pairs(self.model, data, pairs, distmax)
-            self._measured = (pairs, measured, data.qpos.copy(), self._poses(data))
+            self._update(known, data, poses)
         count = len(touching)
-        keep = np.flatnonzero(measured.distance[count:] < self.detection_m) + count
-        touched = NearPairs(measured.distance[:count], measured.rows[:count])
-        return touched, NearPairs(measured.distance[keep], measured.rows[keep])
+        keep = np.flatnonzero(known.distance[count:] < self.detection_m) + count
+        touched = NearPairs(known.touching, known.distance[:count].copy(), known.rows[:count].copy())
+        return touched, NearPairs(known.pairs[keep], known.distance[keep], known.rows[keep])
+
+    def _measure_all(
+        self, data: mujoco.MjData, poses: _ColliderPoses, touching: np.ndarray, touching_max_m: float
+    ) -> _Known:
+        pairs = np.concatenate([touching, self._candidates])
+        reach = self.detection_m + self.slack_m
+        distmax = np.concatenate([np.full(len(touching), touching_max_m), np.full(len(self._candidates), reach)])
+        measured = measure_pairs(self.model, data, pairs, distmax)
+        slot = self._slot[pairs[:, 0]]
+        known = _Known(
+            touching.copy(), pairs, slot, distmax, measured.distance, measured.rows, data.qpos.copy(),
+            np.full(len(pairs), self.relinearise_m), poses.centres[slot], poses.frames[slot],
+        )  # fmt: skip
+        self._allow(known, np.arange(len(pairs)))
+        return known
+
+    def _update(self, known: _Known, data: mujoco.MjData, poses: _ColliderPoses) -> None:
+        """Predict every pair to the current configuration; measure again those whose collider moved too far."""
+        mujoco.mj_differentiatePos(self.model, self._dq, 1.0, known.qpos, data.qpos)
+        known.distance += known.rows @ self._dq
+        known.qpos[:] = data.qpos
+        slot = known.slot
+        moved = _travel(poses.centres[slot], poses.frames[slot], known.centres, known.frames, self._radius[slot])
+        stale = np.flatnonzero(moved > known.allowed)
+        if stale.size == 0:
+            return
+        fresh = measure_pairs(self.model, data, known.pairs[stale], known.distmax[stale])
+        known.distance[stale], known.rows[stale] = fresh.distance, fresh.rows
+        known.centres[stale], known.frames[stale] = poses.centres[slot[stale]], poses.frames[slot[stale]]
+        self._allow(known, stale)
+
+    def _allow(self, known: _Known, measured: np.ndarray) -> None:
+        """How far the just `measured` pairs' robot colliders may move before they are measured again."""
+        distance = known.distance[measured]
+        far = (measured >= len(known.touching)) & (distance >= self.detection_m)
+        near = np.maximum(self.relinearise_m, 0.5 * (distance - self.margin_m))
+        known.allowed[measured] = np.where(far, np.maximum(self.relinearise_m, distance - self.detection_m), near)
 
     def _poses(self, data: mujoco.MjData) -> _ColliderPoses:
-        return _ColliderPoses(data.geom_xpos[self.robot_geoms].copy(), data.geom_xmat[self.robot_geoms].copy())
+        return _ColliderPoses(data.geom_xpos[self.robot_geoms], data.geom_xmat[self.robot_geoms])  # copies
 
-    def _travel(self, data: mujoco.MjData, since: _ColliderPoses) -> float:
-        """Bound on how far any point of a robot collider moved since `since`."""
-        centres = data.geom_xpos[self.robot_geoms]
-        frames = data.geom_xmat[self.robot_geoms]
-        # a point r from the centre moves by |(R1 - R0) r| <= 2 sin(turn / 2) |r| = |R1 - R0|_F / sqrt(2) |r|
-        turned = np.sqrt(np.square(frames - since.frames).sum(axis=1) / 2.0) * self._radius
-        moved = np.sqrt(np.square(centres - since.centres).sum(axis=1)) + turned
-        return float(moved.max(initial=0.0))
+    def _travel(self, now: _ColliderPoses, since: _ColliderPoses) -> np.ndarray:
+        return _travel(now.centres, now.frames, since.centres, since.frames, self._radius)
 
-    def _find_candidates(self, data: mujoco.MjData) -> None:
-        candidate = self._candidate_data
-        candidate.qpos[:] = data.qpos
-        mujoco.mj_kinematics(self._candidate_model, candidate)
-        mujoco.mj_collision(self._candidate_model, candidate)
-        geoms = np.array(candidate.contact.geom[: candidate.ncon], dtype=int).reshape(-1, 2)
-        geoms = np.where(self._is_robot[geoms[:, :1]], geoms, geoms[:, ::-1])  # robot collider first
-        self._pairs = np.unique(geoms, axis=0)
-        self._at_pass = self._poses(data)
+    def _find_candidates(self, data: mujoco.MjData, poses: _ColliderPoses) -> None:
+        reach = self.detection_m + self.slack_m
+        scene = self.scene_geoms
+        # lower bounds on each pair's distance: bounding spheres, or a sphere's height over a plane
+        apart = np.linalg.norm(poses.centres[:, None] - data.geom_xpos[scene][None], axis=-1)
+        apart -= self.model.geom_rbound[scene][None]
+        normal = data.geom_xmat[scene].reshape(-1, 3, 3)[:, :, 2]  # a plane's normal is its z axis
+        height = np.einsum("rsk,sk->rs", poses.centres[:, None] - data.geom_xpos[scene][None], normal)
+        lower = np.where(self._is_plane[None], height, apart) - self._radius[:, None]
+        robot, piece = np.nonzero(lower < reach)
+        self._candidates = np.stack([self.robot_geoms[robot], scene[piece]], axis=1)
+        self._at_pass, self._known = poses, None
 
 
-def measure_pairs(
-    model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray, distmax: np.ndarray | float
-) -> NearPairs:
+def _travel(
+    centres: np.ndarray, frames: np.ndarray, centres0: np.ndarray, frames0: np.ndarray, radius: np.ndarray
+) -> np.ndarray:
+    """Bound on how far any point of each collider moved: its centre's travel plus its turn times its radius."""
+    # a point r from the centre moves by |(R1 - R0) r| <= 2 sin(turn / 2) |r| = |R1 - R0|_F / sqrt(2) |r|
+    turned = np.sqrt(np.square(frames - frames0).sum(axis=1) / 2.0) * radius
+    return np.sqrt(np.square(centres - centres0).sum(axis=1)) + turned
+
+
+def measure_pairs(model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray, distmax: np.ndarray) -> NearPairs:
     """Signed distance and d(distance)/dq of (robot geom, scene geom) pairs; a pair farther than its `distmax`
     reads `distmax` with a zero row."""
-    count = len(pairs)
-    limit = np.broadcast_to(np.asarray(distmax, dtype=float), (count,))
-    fromto = np.zeros((count, 6))
+    distance, fromto = pair_distances(model, data, pairs, distmax)
+    normal = fromto[:, 3:] - fromto[:, :3]
+    length = np.sqrt(np.einsum("ij,ij->i", normal, normal))
+    valid = (length > 1e-12) & (distance < distmax)
+    # inside, the witness points swap sides: the normal still points outwards
+    normal *= np.where(valid, np.where(distance < 0, -1.0, 1.0) / np.where(valid, length, 1.0), 0.0)[:, None]
+    # d(distance)/dq = normal . (d(second point)/dq - d(first point)/dq), each point fixed to its body
+    bodies = model.geom_bodyid[pairs]
+    rows = np.zeros((len(pairs), model.nv))
+    for side, sign in ((0, -1.0), (1, 1.0)):
+        moving = np.flatnonzero(bodies[:, side])  # the world does not move
+        if moving.size:
+            points = fromto[moving, 3 * side : 3 * side + 3]
+            rows[moving] += _point_rows(model, data, bodies[moving, side], points, sign * normal[moving])
+    return NearPairs(pairs, distance, rows)
+
+
+def pair_distances(
+    model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray, distmax: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """MuJoCo's signed distance of each pair (`distmax` where farther) and its witness points (N, 6)."""
+    fromto = np.zeros((len(pairs), 6))
     distance = np.array(
         [
-            mujoco.mj_geomDistance(model, data, robot, scene, far, fromto[index])
-            for index, (robot, scene, far) in enumerate(zip(*pairs.T.tolist(), limit.tolist(), strict=True))
+            mujoco.mj_geomDistance(model, data, first, second, far, fromto[index])
+            for index, (first, second, far) in enumerate(zip(*pairs.T.tolist(), distmax.tolist(), strict=True))
         ]
-    ).reshape(count)
-    points = fromto.reshape(count, 2, 3)
-    normal = points[:, 1] - points[:, 0]
-    length = np.sqrt(np.square(normal).sum(axis=1))
-    valid = (length > 1e-12) & (distance < limit)
-    normal = np.where(valid[:, None], normal / np.where(valid, length, 1.0)[:, None], 0.0)
-    normal[distance < 0] *= -1.0  # inside, the witness points swap sides: the normal still points outwards
-    # d(distance)/dq = normal . (d(scene point)/dq - d(robot point)/dq), each point fixed to its body
-    bodies = model.geom_bodyid[pairs]
-    moving = np.flatnonzero(bodies.ravel())  # the world does not move
-    rows = np.zeros((2 * count, model.nv))
-    directions = np.stack([-normal, normal], axis=1).reshape(-1, 3)
-    rows[moving] = _point_rows(model, data, bodies.ravel()[moving], fromto.reshape(-1, 3)[moving], directions[moving])
-    return NearPairs(distance, rows.reshape(count, 2, model.nv).sum(axis=1))
+    ).reshape(len(pairs))
+    return distance, fromto
 
 
 def _point_rows(
     model: mujoco.MjModel, data: mujoco.MjData, bodies: np.ndarray, points: np.ndarray, normal: np.ndarray
 ) -> np.ndarray:
-    """(N, nv) normal . d(point)/dq of points fixed to bodies: one Jacobian per body, v(p) = v0 + w x (p - x0)."""
-    unique, index = np.unique(bodies, return_inverse=True)
-    jacp, jacr = np.zeros((len(unique), 3, model.nv)), np.zeros((len(unique), 3, model.nv))
-    for k, body in enumerate(unique.tolist()):
-        mujoco.mj_jacBody(model, data, jacp[k], jacr[k], body)
-    lever = points - data.xpos[bodies]
-    turning = np.stack(  # lever x normal: n . (w x r) = w . (r x n)
-        [
-            lever[:, 1] * normal[:, 2] - lever[:, 2] * normal[:, 1],
-            lever[:, 2] * normal[:, 0] - lever[:, 0] * normal[:, 2],
-            lever[:, 0] * normal[:, 1] - lever[:, 1] * normal[:, 0],
-        ],
-        axis=1,
-    )
-    return np.einsum("ni,nij->nj", normal, jacp[index]) + np.einsum("ni,nij->nj", turning, jacr[index])
+    """(N, nv) normal . d(point)/dq of points fixed to bodies."""
+    jacobian = np.empty((len(bodies), 3, model.nv))
+    for k, (body, point) in enumerate(zip(bodies.tolist(), points, strict=True)):
+        mujoco.mj_jac(model, data, jacobian[k], None, point, body)
+    return np.einsum("ni,nij->nj", normal, jacobian)

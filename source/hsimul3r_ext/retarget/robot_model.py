@@ -221,6 +221,8 @@ def _retarget_map(config_file: Path, config: dict[str, Any], links: set[str]) ->
         link(f"retarget.feet.{name}", name): human(f"retarget.feet.{name}", part)
         for name, part in (section.get("feet") or {}).items()
     }
+    for name in feet.keys() - {target.link for target in targets}:  # a planted foot's pin replaces its target
+        raise CaseError(config_file, f"retarget.feet.{name}", "a foot link must also be in retarget.targets")
     return RetargetMap(tuple(targets), contacts, feet)
 
 
