@@ -16,6 +16,7 @@ from hsimul3r_ext.retarget.human import human_motion
 from hsimul3r_ext.retarget.ik import retarget_motion
 from hsimul3r_ext.retarget.proximity import SceneProximity, measure_pairs
 from hsimul3r_ext.retarget.qp import solve_ik_step
+from hsimul3r_ext.retarget.robot_case import load_retargeted
 from hsimul3r_ext.retarget.robot_model import load_robot
 from hsimul3r_ext.retarget.scene_model import retarget_scene
 from hsimul3r_ext.stability.scene import load_converted
@@ -143,3 +144,36 @@ def test_the_ik_step_solves_minks_problem_with_limits_as_bounds(converted: dict[
     joints = ours[6:]
     speed = np.array([joint.motor.velocity for joint in robot.joints])
     assert np.isclose(np.abs(joints / speed).max(), 1.0)  # with some joint at its velocity limit
+
+
+def test_scale_objects_retargets_onto_furniture_scaled_with_the_human(
+    converted: dict[str, Path], tmp_path: Path
+) -> None:
+    source_usd = converted["sit_chair"] / "objects" / "chair.usda"
+    before = source_usd.read_bytes()
+    out = tmp_path / "scaled"
+    assert (
+        main(
+            ["retarget", str(converted["sit_chair"]), "--robot", "g1", "-o", str(out), "--scale-objects", "--no-judge"]
+        )
+        == 0
+    )
+    assert source_usd.read_bytes() == before  # the input is only read
+    report = json.loads((out / "retarget.json").read_text())
+    scale = report["scale"]
+    assert 0.7 < scale < 0.9 and report["objects_scene"] == "scene"
+    real, scaled = load_converted(converted["sit_chair"]).objects[0], load_converted(out / "scene").objects[0]
+    assert np.allclose(np.ptp(scaled.visual.vertices, axis=0), scale * np.ptp(real.visual.vertices, axis=0))
+    assert np.allclose(np.vstack(scaled.hulls), scale * np.vstack(real.hulls), atol=1e-6)
+    assert np.isclose(scaled.mass_kg, scale**3 * real.mass_kg)  # the same density
+    assert np.allclose(scaled.principal_moments, scale**5 * real.principal_moments, rtol=1e-5)
+    assert np.isclose(scaled.position[2], scale * real.position[2])  # still standing on the floor
+    metrics = report["scene_terms"]
+    assert metrics["contact_gap_mm"]["mean"] <= 10.0 and metrics["penetration_objects_mm"]["max"] <= 10.0
+    # the robot case acts among the scaled objects; the playback shows the human scaled with them
+    assert load_retargeted(out).objects[0].usd_file == (out / "scene" / "objects" / "chair.usda").absolute()
+    playback = Usd.Stage.Open(str(out / "retarget.usda"))
+    human = UsdGeom.Xformable(playback.GetPrimAtPath("/World/Humanoid")).ComputeLocalToWorldTransform(0)
+    assert np.isclose(human.ExtractRotationMatrix().GetDeterminant(), scale**3)
+    bounds = UsdGeom.BBoxCache(0, ["default"]).ComputeWorldBound(playback.GetPrimAtPath("/World/Objects/chair"))
+    assert np.isclose(bounds.ComputeAlignedRange().GetSize()[2], scale * np.ptp(real.visual.vertices[:, 2]), atol=1e-3)

@@ -188,6 +188,9 @@ def _add_retarget(commands) -> None:
     retarget.add_argument("--no-scene-terms", action="store_true", help="plain IK only (no contact, no penetration)")
     retarget.add_argument("--no-baseline", action="store_true", help="skip the plain-IK baseline")
     retarget.add_argument("--no-judge", action="store_true", help="skip judging the robot among the objects")
+    retarget.add_argument(
+        "--scale-objects", action="store_true", help="scale the objects to the robot with the human (not real size)"
+    )
     retarget.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     retarget.set_defaults(run=_run_retarget)
 
@@ -458,7 +461,7 @@ def _run_retarget(args: argparse.Namespace) -> int:
     from .retarget.ik import IKSettings
     from .retarget.job import RETARGET_JSON, retarget_job
 
-    settings = IKSettings(scene_terms=not args.no_scene_terms)
+    settings = IKSettings(scene_terms=not args.no_scene_terms, scale_objects=args.scale_objects)
     report = retarget_job(
         args.scene, args.robot, args.out, settings, baseline=not args.no_baseline, judge=not args.no_judge,
         overwrite=args.overwrite,

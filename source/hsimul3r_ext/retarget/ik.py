@@ -2,7 +2,9 @@
 
 Targets: each mapped link follows its SMPL body, the human scaled to the robot (leg length ratio)
 horizontally about its pelvis and vertically about its ankles on the floor, which map to the robot's
-ankles on the floor: a standing robot stands, a seated one keeps its feet down. Plain IK (the
+ankles on the floor: a standing robot stands, a seated one keeps its feet down. The pelvis keeps its real
+path, so the robot reaches the real furniture. With `scale_objects`, the human is scaled about one fixed
+point instead (its pelvis at the first frame) and the objects with it (`scaled_scene.py`). Plain IK (the
 GMR-like baseline) stops there. The scene terms add what plain IK ignores:
 - contact: on a labelled contact frame, the robot links that take over the part's contact are pulled onto
   the nearest object's surface (the distance between their colliders goes to zero);
@@ -53,9 +55,42 @@ class IKSettings:
     damping: float = 1e-3
     collision_margin_m: float = 0.005  # how far colliders keep from objects and the floor
     collision_detection_m: float = 0.05  # pairs closer than this are constrained
+    scale_objects: bool = False  # scale the objects to the robot with the human (one fixed centre)
 
 
 DEFAULT_SETTINGS = IKSettings()
+
+
+@dataclass(frozen=True)
+class HumanToRobot:
+    """Where a human body position goes for the robot: x -> scale * x + shift, about each frame's pelvis
+    horizontally (`centre_xy` None: the pelvis keeps its path) or about one fixed point."""
+
+    scale: float
+    human_ankle_z: float
+    robot_ankle_z: float
+    centre_xy: np.ndarray | None
+
+    def place(self, position: np.ndarray, pelvis_xy: np.ndarray) -> np.ndarray:
+        """(..., 3) positions, with their frame's (..., 2) pelvis."""
+        centre = pelvis_xy if self.centre_xy is None else self.centre_xy
+        placed = np.empty_like(position)
+        placed[..., :2] = centre + self.scale * (position[..., :2] - centre)
+        placed[..., 2] = self.robot_ankle_z + self.scale * (position[..., 2] - self.human_ankle_z)
+        return placed
+
+    @property
+    def shift(self) -> np.ndarray:
+        """(3,) the fixed-centre similarity's shift: x -> scale * x + shift."""
+        if self.centre_xy is None:
+            raise ValueError("scaled about each frame's pelvis: not one similarity")
+        return np.array([*((1.0 - self.scale) * self.centre_xy), self.robot_ankle_z - self.scale * self.human_ankle_z])
+
+
+def human_to_robot(robot: Robot, human: HumanMotion, scale_objects: bool) -> HumanToRobot:
+    human_ankle_z, robot_ankle_z = _ankle_heights(robot, human)
+    centre = human.body_pos[0, 0, :2].copy() if scale_objects else None
+    return HumanToRobot(_leg_scale(robot, human), human_ankle_z, robot_ankle_z, centre)
 
 
 @dataclass(frozen=True)
@@ -120,7 +155,7 @@ def retarget_motion(
     model = scene.model
     configuration = mink.Configuration(model)
     mapping = robot.retarget
-    scale = _leg_scale(robot, human)
+    placing = human_to_robot(robot, human, settings.scale_objects)
     frame_tasks = [
         mink.FrameTask(t.link, "body", position_cost=t.position, orientation_cost=t.orientation, lm_damping=1.0)
         for t in mapping.targets
@@ -158,7 +193,6 @@ def retarget_motion(
         limits.append(collision)
     foot_contact = _feet_on_floor(human, [mapping.feet[foot] for foot in feet])
     root = human.body_pos[:, 0]
-    human_ankle_z, robot_ankle_z = _ankle_heights(robot, human)
     qpos = np.empty((human.num_frames, model.nq))
     pinned: dict[int, mink.SE3] = {}
     start = time.perf_counter()
@@ -169,11 +203,7 @@ def retarget_motion(
     configuration.update(q)
     for frame in tqdm(range(human.num_frames), desc=f"retarget ({robot.name})", unit="frame", disable=not progress):
         for task, target, wxyz in zip(frame_tasks, mapping.targets, target_wxyz, strict=True):
-            body = human.body(target.human)
-            body_pos = human.body_pos[frame, body]
-            position = np.empty(3)
-            position[:2] = root[frame, :2] + scale * (body_pos[:2] - root[frame, :2])
-            position[2] = robot_ankle_z + scale * (body_pos[2] - human_ankle_z)
+            position = placing.place(human.body_pos[frame, human.body(target.human)], root[frame, :2])
             task.set_target(mink.SE3.from_rotation_and_translation(mink.SO3(wxyz[frame]), position))
         tasks: list[mink.Task] = [*frame_tasks, posture]
         touching = np.zeros((0, 2), dtype=int)
@@ -209,7 +239,7 @@ def retarget_motion(
             if largest < settings.tolerance:
                 break
         qpos[frame] = configuration.q
-    return RobotMotion(human.fps, qpos, foot_contact, scale, time.perf_counter() - start)
+    return RobotMotion(human.fps, qpos, foot_contact, placing.scale, time.perf_counter() - start)
 
 
 def _contact_pairs(

@@ -18,13 +18,14 @@ from ..hsi.errors import CaseError
 from ..stability.config import JudgeConfig, load_judge_config
 from ..stability.scene import load_converted
 from .human import human_motion
-from .ik import DEFAULT_SETTINGS, IKSettings, RobotMotion, retarget_motion
+from .ik import DEFAULT_SETTINGS, IKSettings, RobotMotion, human_to_robot, retarget_motion
 from .metrics import retarget_metrics
 from .picture import draw_retarget
 from .playback import write_playback
 from .robot_files import robot_usd_name, write_robot_assets
 from .robot_judge import judge_robot, robot_scene
 from .robot_model import Robot, load_robot
+from .scaled_scene import write_scaled_scene
 from .scene_model import RetargetScene, retarget_scene
 
 ROBOT_MOTION = "robot_motion.npz"
@@ -33,6 +34,7 @@ RETARGET_JSON = "retarget.json"
 RETARGET_PNG = "retarget.png"
 RETARGET_USD = "retarget.usda"
 JUDGE_DIR = "judge"
+SCALED_SCENE = "scene"  # the objects scaled to the robot (IKSettings.scale_objects)
 
 
 def converted_scene_dir(folder: Path) -> Path:
@@ -75,12 +77,17 @@ def write_retarget(
     sibling of where it will end up: relative references hold after the rename); returns retarget.json."""
     loaded = load_converted(converted)  # the judge's reading of the folder: objects, humanoid, contact labels
     human = human_motion(loaded)
-    scene = retarget_scene(robot, loaded)
+    objects = loaded
+    placing = human_to_robot(robot, human, settings.scale_objects)
+    if settings.scale_objects:
+        objects = load_converted(write_scaled_scene(loaded, folder / SCALED_SCENE, placing.scale, placing.shift[:2]))
+    scene = retarget_scene(robot, objects)
     motion = retarget_motion(robot, scene, human, settings, progress=progress)
     report: dict[str, Any] = {
         "robot": robot.name,
         "robot_config": str(robot.config_file),
         "scene": str(converted.resolve()),
+        "objects_scene": SCALED_SCENE if settings.scale_objects else None,  # relative to this folder
         "frames": human.num_frames,
         "fps": human.fps,
         "scale": motion.scale,
@@ -96,14 +103,16 @@ def write_retarget(
         report["speed_vs_plain_ik"] = report["scene_terms"]["seconds"] / report["plain_ik"]["seconds"]
         report["files"]["plain_ik_motion"] = BASELINE_MOTION
         np.savez_compressed(folder / BASELINE_MOTION, **motion_arrays(robot, scene, plain))
-    draw_retarget(robot, scene, human, motion, folder / RETARGET_PNG)
+    scaled_human = placing if settings.scale_objects else None  # drawn and played at the objects' scale
+    draw_retarget(robot, scene, human, motion, folder / RETARGET_PNG, scaled_human)
     write_robot_assets(robot, folder / "robot")
     robot_usd = folder / "robot" / robot_usd_name(robot)
-    write_playback(folder / RETARGET_USD, robot, robot_usd, arrays, loaded)
+    with_human = dataclasses.replace(objects, humanoid=loaded.humanoid)
+    write_playback(folder / RETARGET_USD, robot, robot_usd, arrays, with_human, scaled_human)
     if judge:  # the robot among the dynamic objects, driven kinematically along its motion
         judged = folder / JUDGE_DIR
         judged.mkdir()
-        scene_with_robot = robot_scene(loaded, robot, robot_usd, arrays, human)
+        scene_with_robot = robot_scene(objects, robot, robot_usd, arrays, human)
         verdict = judge_robot(scene_with_robot, judged, judge_config or load_judge_config(), judged)
         report["judge"] = {
             "type": verdict["type"],

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..hsi.smpl_layout import SMPL_PARENTS
 from .human import HumanMotion
-from .ik import RobotMotion
+from .ik import HumanToRobot, RobotMotion
 from .robot_model import Robot
 from .scene_model import RetargetScene
 
@@ -24,7 +24,15 @@ def key_frames(human: HumanMotion, count: int = 3) -> list[int]:
     return sorted({0, int(np.argmax(touching)), human.num_frames - 1})[:count]
 
 
-def draw_retarget(robot: Robot, scene: RetargetScene, human: HumanMotion, motion: RobotMotion, path: Path) -> Path:
+def draw_retarget(
+    robot: Robot,
+    scene: RetargetScene,
+    human: HumanMotion,
+    motion: RobotMotion,
+    path: Path,
+    scaled_human: HumanToRobot | None = None,
+) -> Path:
+    """`scaled_human`: draw the human scaled with the objects (`IKSettings.scale_objects`), not at its size."""
     model, data = scene.model, mujoco.MjData(scene.model)
     bodies = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name) for name in robot.body_names]
     parents = [body.parent for body in robot.bodies]
@@ -38,6 +46,8 @@ def draw_retarget(robot: Robot, scene: RetargetScene, human: HumanMotion, motion
         for points in pieces:
             axis.fill(*_outline(points[:, [0, 2]]), color="0.85", zorder=0)
         human_pos = human.body_pos[frame]
+        if scaled_human is not None:
+            human_pos = scaled_human.place(human_pos, human_pos[0, :2])
         for child, parent in enumerate(SMPL_PARENTS):
             if parent >= 0:
                 axis.plot(*human_pos[[parent, child]][:, [0, 2]].T, color="tab:blue", lw=2, alpha=0.6)

@@ -11,17 +11,24 @@ import os
 from pathlib import Path
 
 import numpy as np
-from pxr import Sdf, Usd
+from pxr import Gf, Sdf, Usd, UsdGeom
 
-from ..stability.recording import animated_reference, write_recording
+from ..stability.recording import HUMANOID_PRIM, animated_reference, write_recording
 from ..stability.scene import ConvertedScene
+from .ik import HumanToRobot
 from .robot_model import Robot
 
 
 def write_playback(
-    path: Path, robot: Robot, robot_usd: Path, motion: dict[str, np.ndarray], converted: ConvertedScene
+    path: Path,
+    robot: Robot,
+    robot_usd: Path,
+    motion: dict[str, np.ndarray],
+    converted: ConvertedScene,
+    scaled_human: HumanToRobot | None = None,
 ) -> Path:
-    """`motion`: the arrays of `robot_motion.npz`; `converted` holds the human and the objects."""
+    """`motion`: the arrays of `robot_motion.npz`; `converted` holds the human and the objects.
+    `scaled_human`: the human is shown scaled with the objects (`IKSettings.scale_objects`)."""
     fps, frames = float(motion["fps"]), len(motion["joint_pos"])
     human = converted.humanoid
     write_recording(
@@ -30,6 +37,10 @@ def write_playback(
         human.body_names, np.concatenate([human.body_pos, human.body_quat], axis=-1), link_root=path.parent,
     )  # fmt: skip
     stage = Usd.Stage.Open(str(path))
+    if scaled_human is not None:
+        scale, (x, y, z) = scaled_human.scale, scaled_human.shift  # row vectors: p' = p M
+        matrix = Gf.Matrix4d(scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, scale, 0, x, y, z, 1)
+        UsdGeom.Xform.Define(stage, HUMANOID_PRIM).AddTransformOp().Set(matrix)
     robot_asset = os.path.relpath(robot_usd, path.parent)
     robot_stage = Usd.Stage.Open(str(robot_usd))
     poses = np.concatenate([motion["body_pos_w"], motion["body_quat_w"]], axis=-1)

@@ -1,6 +1,6 @@
-"""A retarget folder read back as the scene the robot acts in: the converted scene's objects with the robot in
-the human's place (its USD, its motion, the case's contact labels carried over to its links), as the judge
-and the robot HSI tasks read a case."""
+"""A retarget folder read back as the scene the robot acts in: the converted scene's objects (or their copy
+scaled to the robot, `objects_scene`) with the robot in the human's place (its USD, its motion, the case's
+contact labels carried over to its links), as the judge and the robot HSI tasks read a case."""
 
 from __future__ import annotations
 
@@ -30,11 +30,12 @@ def load_retargeted(folder: str | Path) -> ConvertedScene:
             raise CaseError(report_file, field, "missing: written by an older version, retarget the case again")
     robot = load_robot(report["robot_config"])
     converted = load_converted(report["scene"])
+    objects = converted if not report.get("objects_scene") else load_converted(folder / report["objects_scene"])
     with np.load(folder / ROBOT_MOTION) as data:
         motion = {key: data[key] for key in data.files}
     if [str(n) for n in motion["joint_names"]] != robot.joint_names:
         raise CaseError(folder / ROBOT_MOTION, "joint_names", f"not the joints of {robot.config_file.name}")
-    return robot_scene(converted, robot, folder / "robot" / robot_usd_name(robot), motion, human_motion(converted))
+    return robot_scene(objects, robot, folder / "robot" / robot_usd_name(robot), motion, human_motion(converted))
 
 
 def robot_summary_file(folder: str | Path) -> Path:

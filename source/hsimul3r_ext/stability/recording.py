@@ -14,6 +14,8 @@ from pxr import Gf, Sdf, Usd, UsdGeom
 
 from .scene import ConvertedScene
 
+HUMANOID_PRIM = "/World/Humanoid"
+
 
 def write_recording(
     path: Path,
@@ -44,13 +46,14 @@ def write_recording(
         visual = Sdf.Path(f"/{obj.name}/visual")
         animated_reference(stage, f"/World/Objects/{obj.name}", object_poses[obj.name], asset, visual)
     if scene.humanoid is not None and body_poses is not None and body_names is not None:
+        UsdGeom.Xform.Define(stage, HUMANOID_PRIM)
         humanoid_stage = Usd.Stage.Open(str(scene.humanoid.usd_file))
         paths = {p.GetName(): p.GetPath() for p in Usd.PrimRange(humanoid_stage.GetDefaultPrim())}
         asset = os.path.relpath(scene.humanoid.usd_file, root)
         for k, name in enumerate(body_names):
             if name in paths and name in scene.humanoid.visuals:
                 visual = paths[name].AppendChild("visual")
-                animated_reference(stage, f"/World/Humanoid/{name}", body_poses[:, k], asset, visual)
+                animated_reference(stage, f"{HUMANOID_PRIM}/{name}", body_poses[:, k], asset, visual)
     stage.GetRootLayer().Save()
     return path
 
