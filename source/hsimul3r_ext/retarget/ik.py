@@ -30,7 +30,7 @@ from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
 from .human import HumanMotion
-from .proximity import NearPairs, SceneProximity
+from .proximity import NearPairs, SceneProximity, distance_lower_bounds
 from .qp import solve_ik_step
 from .robot_model import RetargetMap, Robot
 from .scene_model import RetargetScene
@@ -274,12 +274,9 @@ def _contact_pairs(
 def _closest_pair(
     model: mujoco.MjModel, data: mujoco.MjData, geoms: Sequence[int], others: Sequence[int]
 ) -> tuple[int, int]:
-    """Pairs in order of their bounding spheres' gap, which bounds their distance from below: once that
-    bound passes the best distance so far, no later pair can be closer."""
-    first, second = np.array(geoms)[:, None], np.array(others)[None, :]
-    gap = np.linalg.norm(data.geom_xpos[first] - data.geom_xpos[second], axis=-1)
-    gap -= model.geom_rbound[first] + model.geom_rbound[second]
-    gap[:, model.geom_type[second[0]] == mujoco.mjtGeom.mjGEOM_PLANE] = -np.inf  # unbounded: no sphere
+    """Pairs in order of a lower bound on their distance (bounding spheres): once that bound passes the best
+    distance so far, no later pair can be closer."""
+    gap = distance_lower_bounds(model, data, np.array(geoms), np.array(others))
     fromto = np.zeros(6)
     best, pair = np.inf, (int(geoms[0]), int(others[0]))
     for index in np.argsort(gap, axis=None).tolist():

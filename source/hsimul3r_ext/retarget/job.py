@@ -77,17 +77,18 @@ def write_retarget(
     sibling of where it will end up: relative references hold after the rename); returns retarget.json."""
     loaded = load_converted(converted)  # the judge's reading of the folder: objects, humanoid, contact labels
     human = human_motion(loaded)
-    objects = loaded
-    placing = human_to_robot(robot, human, settings.scale_objects)
+    objects, scaled_human = loaded, None  # with `scale_objects`: the objects, drawn and played, scaled with the human
     if settings.scale_objects:
-        objects = load_converted(write_scaled_scene(loaded, folder / SCALED_SCENE, placing.scale, placing.shift[:2]))
+        scaled_human = human_to_robot(robot, human, scale_objects=True)
+        scaled = write_scaled_scene(loaded, folder / SCALED_SCENE, scaled_human.scale, scaled_human.shift[:2])
+        objects = load_converted(scaled)
     scene = retarget_scene(robot, objects)
     motion = retarget_motion(robot, scene, human, settings, progress=progress)
     report: dict[str, Any] = {
         "robot": robot.name,
         "robot_config": str(robot.config_file),
         "scene": str(converted.resolve()),
-        "objects_scene": SCALED_SCENE if settings.scale_objects else None,  # relative to this folder
+        "objects_scene": SCALED_SCENE if scaled_human is not None else None,  # relative to this folder
         "frames": human.num_frames,
         "fps": human.fps,
         "scale": motion.scale,
@@ -103,7 +104,6 @@ def write_retarget(
         report["speed_vs_plain_ik"] = report["scene_terms"]["seconds"] / report["plain_ik"]["seconds"]
         report["files"]["plain_ik_motion"] = BASELINE_MOTION
         np.savez_compressed(folder / BASELINE_MOTION, **motion_arrays(robot, scene, plain))
-    scaled_human = placing if settings.scale_objects else None  # drawn and played at the objects' scale
     draw_retarget(robot, scene, human, motion, folder / RETARGET_PNG, scaled_human)
     write_robot_assets(robot, folder / "robot")
     robot_usd = folder / "robot" / robot_usd_name(robot)

@@ -38,8 +38,7 @@ def write_playback(
     )  # fmt: skip
     stage = Usd.Stage.Open(str(path))
     if scaled_human is not None:
-        scale, (x, y, z) = scaled_human.scale, scaled_human.shift  # row vectors: p' = p M
-        matrix = Gf.Matrix4d(scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, scale, 0, x, y, z, 1)
+        matrix = Gf.Matrix4d().SetScale(scaled_human.scale).SetTranslateOnly(Gf.Vec3d(*scaled_human.shift))
         UsdGeom.Xform.Define(stage, HUMANOID_PRIM).AddTransformOp().Set(matrix)
     robot_asset = os.path.relpath(robot_usd, path.parent)
     robot_stage = Usd.Stage.Open(str(robot_usd))

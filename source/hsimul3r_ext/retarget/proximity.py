@@ -78,7 +78,6 @@ class SceneProximity:
         self.scene_geoms = np.array(scene_geoms, dtype=int)
         self._slot = np.full(model.ngeom, -1)  # geom -> its index in robot_geoms
         self._slot[self.robot_geoms] = np.arange(len(self.robot_geoms))
-        self._is_plane = model.geom_type[self.scene_geoms] == mujoco.mjtGeom.mjGEOM_PLANE
         self._radius = model.geom_rbound[self.robot_geoms].copy()
         self._candidates = np.zeros((0, 2), dtype=int)
         self._at_pass: _ColliderPoses | None = None
@@ -145,17 +144,23 @@ class SceneProximity:
         return _travel(now.centres, now.frames, since.centres, since.frames, self._radius)
 
     def _find_candidates(self, data: mujoco.MjData, poses: _ColliderPoses) -> None:
-        reach = self.detection_m + self.slack_m
-        scene = self.scene_geoms
-        # lower bounds on each pair's distance: bounding spheres, or a sphere's height over a plane
-        apart = np.linalg.norm(poses.centres[:, None] - data.geom_xpos[scene][None], axis=-1)
-        apart -= self.model.geom_rbound[scene][None]
-        normal = data.geom_xmat[scene].reshape(-1, 3, 3)[:, :, 2]  # a plane's normal is its z axis
-        height = np.einsum("rsk,sk->rs", poses.centres[:, None] - data.geom_xpos[scene][None], normal)
-        lower = np.where(self._is_plane[None], height, apart) - self._radius[:, None]
-        robot, piece = np.nonzero(lower < reach)
-        self._candidates = np.stack([self.robot_geoms[robot], scene[piece]], axis=1)
+        lower = distance_lower_bounds(self.model, data, self.robot_geoms, self.scene_geoms)
+        robot, piece = np.nonzero(lower < self.detection_m + self.slack_m)
+        self._candidates = np.stack([self.robot_geoms[robot], self.scene_geoms[piece]], axis=1)
         self._at_pass, self._known = poses, None
+
+
+def distance_lower_bounds(
+    model: mujoco.MjModel, data: mujoco.MjData, first: np.ndarray, second: np.ndarray
+) -> np.ndarray:
+    """(F, S) lower bounds on the distances between two sets of geoms: their bounding spheres' gap, or where the
+    second is a plane, the first's bounding sphere's height over it."""
+    offset = data.geom_xpos[first][:, None] - data.geom_xpos[second][None]
+    apart = np.linalg.norm(offset, axis=-1) - model.geom_rbound[second][None]
+    normal = data.geom_xmat[second].reshape(-1, 3, 3)[:, :, 2]  # a plane's normal is its z axis
+    height = np.einsum("fsk,sk->fs", offset, normal)
+    plane = model.geom_type[second] == mujoco.mjtGeom.mjGEOM_PLANE
+    return np.where(plane[None], height, apart) - model.geom_rbound[first][:, None]
 
 
 def _travel(
@@ -170,7 +175,7 @@ def _travel(
 def measure_pairs(model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray, distmax: np.ndarray) -> NearPairs:
     """Signed distance and d(distance)/dq of (robot geom, scene geom) pairs; a pair farther than its `distmax`
     reads `distmax` with a zero row."""
-    distance, fromto = pair_distances(model, data, pairs, distmax)
+    distance, fromto = _pair_distances(model, data, pairs, distmax)
     normal = fromto[:, 3:] - fromto[:, :3]
     length = np.sqrt(np.einsum("ij,ij->i", normal, normal))
     valid = (length > 1e-12) & (distance < distmax)
@@ -187,7 +192,7 @@ def measure_pairs(model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray,
     return NearPairs(pairs, distance, rows)
 
 
-def pair_distances(
+def _pair_distances(
     model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray, distmax: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """MuJoCo's signed distance of each pair (`distmax` where farther) and its witness points (N, 6)."""
