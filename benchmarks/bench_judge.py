@@ -35,8 +35,8 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from hsimul3r_ext.assets import convert_case, load_convert_config
 from hsimul3r_ext.assets.humanoid_files import HUMANOID_MOTION, humanoid_builder
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-from hsimul3r_ext.hsi.ingest import ingest
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+from hsimul3r_ext.ingest.ingest_case import ingest
 from hsimul3r_ext.kernels.mesh_distance import MeshDistance
 from hsimul3r_ext.stability.config import JudgeConfig, load_judge_config
 from hsimul3r_ext.stability.gravity import gravity_test

@@ -38,9 +38,9 @@ from hsimul3r_ext.atomic_dir import atomic_output_dir
 from hsimul3r_ext.body.model_files import BODY_MODELS_ENV
 from hsimul3r_ext.body.models import stature
 from hsimul3r_ext.hsi.case_io import load_case, save_case
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-from hsimul3r_ext.hsi.ingest import ingest
 from hsimul3r_ext.hsi.scene import HSIScene
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+from hsimul3r_ext.ingest.ingest_case import ingest
 
 SCRIPT = "scripts/make_benchmark.py"
 HSIBENCH_CASES = 300

@@ -3,7 +3,7 @@
 Four interactions are authored on the shipped open body model (betas = 0) around procedural furniture
 (`example_motions.py`, `example_furniture.py`): sit on a chair, sit in an armchair, lie on a sofa, lean on a
 table. Each is written as raw inputs (a generic SMPL `.npz`, one `.obj` per object placed in the world) and
-brought in with our importer (`hsimul3r_ext.hsi.ingest`) as `<name>_clean`; `<name>` is the same case with
+brought in with our importer (`hsimul3r_ext.ingest.ingest_case`) as `<name>_clean`; `<name>` is the same case with
 reconstruction-like errors injected (objects shifted and turned, the human too low or too high), recorded in
 its provenance. `sit_chair_missing_leg` has sit_chair's errors and a chair that lost a leg (it falls over:
 Type 1). `raw/sit_chair/` keeps the chair example's raw inputs, which the ingest tests and docs use.
@@ -34,10 +34,10 @@ from scipy.spatial.transform import Rotation
 
 from hsimul3r_ext.body.model_files import BODY_MODELS_ENV
 from hsimul3r_ext.hsi.case_io import load_case, save_case
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-from hsimul3r_ext.hsi.ingest import ingest
 from hsimul3r_ext.hsi.observation import Observation, PinholeCamera
 from hsimul3r_ext.hsi.scene import HSIScene
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+from hsimul3r_ext.ingest.ingest_case import ingest
 from hsimul3r_ext.kernels.raycast import look_at, render
 
 SCRIPT = "scripts/make_examples.py"

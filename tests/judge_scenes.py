@@ -8,8 +8,8 @@ import numpy as np
 import trimesh
 from scipy.spatial.transform import Rotation
 
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-from hsimul3r_ext.hsi.ingest import ingest
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+from hsimul3r_ext.ingest.ingest_case import ingest
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 

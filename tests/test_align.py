@@ -173,8 +173,8 @@ def test_overrides_reach_the_config_and_typos_are_errors() -> None:
 
 def test_a_case_without_motion_or_objects_is_refused(tmp_path: Path) -> None:
     from hsimul3r_ext.align import align_case
-    from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-    from hsimul3r_ext.hsi.ingest import ingest
+    from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+    from hsimul3r_ext.ingest.ingest_case import ingest
 
     box = tmp_path / "box.obj"
     trimesh.creation.box([0.4, 0.4, 0.4]).export(box)

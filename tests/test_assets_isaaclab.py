@@ -23,8 +23,8 @@ from scipy.spatial.transform import Rotation
 from hsimul3r_ext.assets import convert_case, load_convert_config
 from hsimul3r_ext.assets.isaaclab_cfg import converted_object_cfg, converted_object_cfgs
 from hsimul3r_ext.hsi import CaseError, load_case
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-from hsimul3r_ext.hsi.ingest import ingest
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+from hsimul3r_ext.ingest.ingest_case import ingest
 
 CHAIR = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair" / "chair.obj"
 YAW_DEG = 40.0

@@ -23,8 +23,8 @@ from hsimul3r_ext.body.humanoid import Capsule, build_humanoid, rest_body
 from hsimul3r_ext.body.humanoid_motion import humanoid_forward_kinematics, humanoid_to_smpl, smpl_to_humanoid
 from hsimul3r_ext.body.models import OPEN_MODEL_FILE, create_body_model, locate_body_model
 from hsimul3r_ext.hsi import CaseError, load_case
-from hsimul3r_ext.hsi.ingest import ingest
 from hsimul3r_ext.hsi.smpl_layout import SMPL_JOINT_NAMES, smpl_body_weights
+from hsimul3r_ext.ingest.ingest_case import ingest
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 
@@ -250,17 +250,30 @@ class TestMotionToHumanoid:
 class TestBodyModelInValidation:
     def test_betas_of_an_implausible_person_are_rejected(self) -> None:
         from hsimul3r_ext.hsi import Motion
+        from hsimul3r_ext.ingest.checks import check_stature_from_betas
 
         global_orient, body_pose, transl = random_pose(5)
         motion = Motion(fps=30.0, betas=np.array([-9.0] + [0.0] * 9), global_orient=global_orient,
                         body_pose=body_pose, transl=transl)  # fmt: skip
+        motion.validate("clip.npz")  # the body-free checks pass
         with pytest.raises(CaseError, match=r"clip\.npz: betas: these betas make a person 0\.\d\d m tall"):
-            motion.validate("clip.npz")
+            check_stature_from_betas("clip.npz", motion)
         motion.betas = np.array([1.5] + [0.0] * 9)
-        motion.validate("clip.npz")
+        check_stature_from_betas("clip.npz", motion)
+
+    def test_a_handed_case_with_implausible_betas_is_refused_on_load(self, tmp_path: Path) -> None:
+        from hsimul3r_ext.hsi import HSIScene, Motion, save_case
+        from hsimul3r_ext.ingest.checks import load_checked_case
+
+        global_orient, body_pose, transl = random_pose(5)
+        motion = Motion(fps=30.0, betas=np.array([-9.0] + [0.0] * 9), global_orient=global_orient,
+                        body_pose=body_pose, transl=transl)  # fmt: skip
+        save_case(HSIScene(name="short", motion=motion), tmp_path / "case")
+        with pytest.raises(CaseError, match=r"motion\.npz: betas: these betas make a person"):
+            load_checked_case(tmp_path / "case")
 
     def test_preview_poses_the_default_body_when_the_motion_has_no_joints(self, tmp_path: Path) -> None:
-        from hsimul3r_ext.hsi.preview import render_preview, skeleton
+        from hsimul3r_ext.ingest.preview import render_preview, skeleton
 
         global_orient, body_pose, transl = random_pose(12, seed=4, scale=0.2)
         np.savez(tmp_path / "clip.npz", poses=np.concatenate([global_orient, body_pose], axis=1), trans=transl,

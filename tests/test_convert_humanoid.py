@@ -13,7 +13,7 @@ from synthetic import rotation_angle_deg
 
 from hsimul3r_ext.cli import main
 from hsimul3r_ext.hsi import load_case
-from hsimul3r_ext.hsi.importers import MotionImportOptions, import_motion
+from hsimul3r_ext.ingest.importers import MotionImportOptions, import_motion
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "raw" / "sit_chair"
 

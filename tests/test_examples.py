@@ -17,10 +17,10 @@ from scipy.spatial.transform import Rotation
 from hsimul3r_ext.body.model_files import BODY_MODELS_ENV
 from hsimul3r_ext.body.posed_surface import posed_surface
 from hsimul3r_ext.hsi.case_io import load_case, load_mesh
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-from hsimul3r_ext.hsi.ingest import ingest
 from hsimul3r_ext.hsi.observation import load_observation
 from hsimul3r_ext.hsi.scene import HSIScene, SceneObject
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+from hsimul3r_ext.ingest.ingest_case import ingest
 from hsimul3r_ext.kernels.mesh_distance import MeshDistance
 from hsimul3r_ext.kernels.raycast import render
 from hsimul3r_ext.stability import judge, load_judge_config

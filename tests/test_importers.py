@@ -16,11 +16,11 @@ from synthetic import body_transforms, humanoid_quats, random_pose, rotation_ang
 from hsimul3r_ext.body.kinematics import forward_kinematics
 from hsimul3r_ext.body.reference_skeleton import REFERENCE_REST_JOINTS
 from hsimul3r_ext.hsi import CaseError, load_case
-from hsimul3r_ext.hsi.importers import MotionImportOptions, detect_motion_format, import_motion
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec, import_object
-from hsimul3r_ext.hsi.importers.point_clouds import import_point_cloud
-from hsimul3r_ext.hsi.ingest import ingest
 from hsimul3r_ext.hsi.smpl_layout import HUMANOID_BODY_ORDER, SMPL_JOINT_NAMES
+from hsimul3r_ext.ingest.importers import MotionImportOptions, detect_motion_format, import_motion
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec, import_object
+from hsimul3r_ext.ingest.importers.point_clouds import import_point_cloud
+from hsimul3r_ext.ingest.ingest_case import ingest
 
 Z_UP_FROM_Y_UP = Rotation.from_euler("x", 90, degrees=True)
 DFS = np.array([SMPL_JOINT_NAMES.index(name) for name in HUMANOID_BODY_ORDER])

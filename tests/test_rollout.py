@@ -20,7 +20,7 @@ from hsi_training import play_then_stop, train_hsi_sit
 from hsimul3r_ext.cli import EXIT_BAD_INPUT, main
 from hsimul3r_ext.hsi.case_io import load_case
 from hsimul3r_ext.hsi.errors import CaseError
-from hsimul3r_ext.hsi.preview import skeleton
+from hsimul3r_ext.ingest.preview import skeleton
 from hsimul3r_ext.stability.config import load_judge_config
 from hsimul3r_ext.stability.judge import judge
 from hsimul3r_ext.tasks.hsi.cases import EXAMPLES_DIR

@@ -19,8 +19,8 @@ from scipy.spatial.transform import Rotation
 from hsimul3r_ext.assets import convert_case, load_convert_config
 from hsimul3r_ext.assets.humanoid_files import humanoid_builder
 from hsimul3r_ext.assets.mjcf_scene import START_KEY
-from hsimul3r_ext.hsi.importers.meshes import ObjectSpec
-from hsimul3r_ext.hsi.ingest import ingest
+from hsimul3r_ext.ingest.importers.meshes import ObjectSpec
+from hsimul3r_ext.ingest.ingest_case import ingest
 
 TURN = Rotation.from_euler("z", 120.0, degrees=True)
 IN_FRONT = np.array([0.38, 0.0, 0.0])  # where the example motion stands relative to the chair, unturned

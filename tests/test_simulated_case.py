@@ -11,7 +11,7 @@ from hsimul3r_ext.body.case_humanoid import humanoid_for_case
 from hsimul3r_ext.body.humanoid_motion import HumanoidMotion
 from hsimul3r_ext.body.simulated_case import simulated_motion, write_simulated_case
 from hsimul3r_ext.hsi.case_io import load_case
-from hsimul3r_ext.hsi.preview import skeleton
+from hsimul3r_ext.ingest.preview import skeleton
 
 CASE = Path(__file__).resolve().parents[1] / "examples" / "sit_chair_clean"
 

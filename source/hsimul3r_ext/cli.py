@@ -276,7 +276,7 @@ def _floats(text: str, count: int, file: str, field: str) -> np.ndarray:
 def _object_spec(tokens: list[str], args: argparse.Namespace):  # -> ObjectSpec
     from scipy.spatial.transform import Rotation
 
-    from .hsi.importers.meshes import ObjectSpec
+    from .ingest.importers.meshes import ObjectSpec
 
     path = Path(tokens[0])
     spec = ObjectSpec(path=path, scale=args.scale, up_axis=args.up)
@@ -308,9 +308,9 @@ def _object_spec(tokens: list[str], args: argparse.Namespace):  # -> ObjectSpec
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
-    from .hsi.importers import MotionImportOptions
-    from .hsi.ingest import ingest
-    from .hsi.preview import summary
+    from .ingest.importers import MotionImportOptions
+    from .ingest.ingest_case import ingest
+    from .ingest.preview import summary
 
     motion_file = str(args.motion)
     options = MotionImportOptions(
@@ -340,9 +340,9 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    from .hsi.case_io import load_case
+    from .ingest.checks import load_checked_case
 
-    scene = load_case(args.case)
+    scene = load_checked_case(args.case)
     _print_warnings(scene.warnings)
     frames = "no motion" if scene.motion is None else f"{scene.motion.num_frames} frames"
     print(f"ok: {args.case} is a valid case ({frames}, {len(scene.objects)} objects)")
@@ -350,10 +350,10 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_info(args: argparse.Namespace) -> int:
-    from .hsi.case_io import load_case
-    from .hsi.preview import render_preview, summary
+    from .ingest.checks import load_checked_case
+    from .ingest.preview import render_preview, summary
 
-    scene = load_case(args.case)
+    scene = load_checked_case(args.case)
     png = args.png or args.case.parent / f"{args.case.resolve().name}.preview.png"
     print(summary(scene))
     _print_warnings(scene.warnings)
@@ -416,12 +416,12 @@ def _run_judge(args: argparse.Namespace) -> int:
 
 
 def _run_run(args: argparse.Namespace) -> int:
-    from .hsi.case_io import load_case
+    from .ingest.checks import load_checked_case
     from .pipeline import RunOptions, run_job
 
     options = RunOptions(models_dir=args.body_models, gravity_only=args.gravity_only)
     run = run_job(args.case, args.out, args.overrides, options=options, force=args.force)
-    _print_warnings(load_case(args.case).warnings)  # the input's doubts, once the job accepted it
+    _print_warnings(load_checked_case(args.case).warnings)  # the input's doubts, once the job accepted it
     for when in ("before", "after", "reverse", "robot"):
         if run["verdict"][when] is not None:
             print(f"{when}: {_verdict_line(run['verdict'][when])}")

@@ -1,4 +1,4 @@
-"""The HSI case: data model, the case-folder format, validation and importers."""
+"""The HSI case: data model, the case-folder format and the checks that need no body model."""
 
 from .case_io import load_case, save_case
 from .errors import CaseError

@@ -63,7 +63,8 @@ class Motion:
         """Raise CaseError naming the file and the field on the first broken rule.
 
         Arrays are blamed on `file`; fps, model type, gender and pelvis_rest on `metadata_file` (the
-        manifest, in a case folder) when given.
+        manifest, in a case folder) when given. The checks that need a body model (stature from betas)
+        live in `ingest.checks`, a floor above the body model.
         """
         meta = metadata_file or file
         prefix = "motion." if metadata_file else ""
@@ -97,8 +98,6 @@ class Motion:
             _check_joints(file, self, num_frames, limits)
         elif self.joint_names is not None:
             raise CaseError(file, "joint_names", "given without joints")
-        else:
-            _check_stature_from_betas(file, self, limits)
         if self.contact_labels is not None:
             _check_contacts(file, self, num_frames)
         elif self.contact_body_names is not None:
@@ -227,16 +226,6 @@ def _check_joints(file: str | Path, motion: Motion, num_frames: int, limits: Val
                 file, "joints", f"the skeleton measures a person {height:.2f} m tall, outside {low:g}-{high:g} m: "
                 "wrong units or a broken skeleton?",
             )  # fmt: skip
-
-
-def _check_stature_from_betas(file: str | Path, motion: Motion, limits: ValidationLimits) -> None:
-    """Without reference joints, the body model says how tall these betas make the person."""
-    from ..body.models import stature
-
-    height = stature(motion.model_type, motion.gender, motion.betas)
-    low, high = limits.person_height_m
-    if not low <= height <= high:
-        raise CaseError(file, "betas", f"these betas make a person {height:.2f} m tall, outside {low:g}-{high:g} m")
 
 
 def _check_contacts(file: str | Path, motion: Motion, num_frames: int) -> None:

@@ -57,9 +57,9 @@ def register(stage: Stage) -> Stage:
 
 
 def _validate(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
-    from ..hsi.case_io import load_case
+    from ..ingest.checks import load_checked_case
 
-    scene = load_case(inputs.case)
+    scene = load_checked_case(inputs.case)
     motion = scene.motion
     return {
         "case": scene.name,

@@ -17,8 +17,8 @@ from tqdm import tqdm
 
 from ..assets import convert_case, load_convert_config
 from ..hsi.errors import CaseError
-from ..hsi.importers.meshes import ObjectSpec
-from ..hsi.ingest import ingest
+from ..ingest.importers.meshes import ObjectSpec
+from ..ingest.ingest_case import ingest
 from .config import JudgeConfig
 from .gravity import gravity_test
 from .reference import ReferenceVerdict, reference_gravity

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..axes import UP_AXES
-from ..errors import CaseError
-from ..motion import OPTIONAL_PARAMS, Motion, name_tuple
-from ..safe_pickle import load_npz, load_pickle
-from ..smpl_layout import SMPL_JOINT_NAMES
+from ...hsi.axes import UP_AXES
+from ...hsi.errors import CaseError
+from ...hsi.motion import OPTIONAL_PARAMS, Motion, name_tuple
+from ...hsi.safe_pickle import load_npz, load_pickle
+from ...hsi.smpl_layout import SMPL_JOINT_NAMES
 from .common import (
     ImportedMotion,
     MotionImportOptions,

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from .case_io import load_mesh
-from .motion import Motion
-from .scene import HSIScene
-from .smpl_layout import SMPL_JOINT_NAMES, SMPL_PARENTS
+from ..hsi.case_io import load_mesh
+from ..hsi.motion import Motion
+from ..hsi.scene import HSIScene
+from ..hsi.smpl_layout import SMPL_JOINT_NAMES, SMPL_PARENTS
 
 
 def object_corners(scene: HSIScene) -> dict[str, np.ndarray]:

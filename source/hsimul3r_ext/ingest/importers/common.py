@@ -11,9 +11,9 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ...body.model_files import body_models_dir, rest_pelvis
-from ..axes import rotation_matrix_list, to_z_up
-from ..errors import CaseError
-from ..motion import Motion
+from ...hsi.axes import rotation_matrix_list, to_z_up
+from ...hsi.errors import CaseError
+from ...hsi.motion import Motion
 
 
 @dataclass

@@ -6,7 +6,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import CaseError
+from ...hsi.errors import CaseError
 from .amass import import_amass
 from .beyondmimic import import_beyondmimic
 from .common import ImportedMotion, MotionImportOptions

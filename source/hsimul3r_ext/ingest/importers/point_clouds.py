@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import trimesh
 
-from ..axes import rotation_matrix_list, to_z_up
-from ..errors import CaseError
-from ..safe_pickle import load_npz
-from ..scene import PointCloudRef
+from ...hsi.axes import rotation_matrix_list, to_z_up
+from ...hsi.errors import CaseError
+from ...hsi.safe_pickle import load_npz
+from ...hsi.scene import PointCloudRef
 from .common import numbers
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CaseError
-from ..motion import Motion
-from ..safe_pickle import load_npz
+from ...hsi.errors import CaseError
+from ...hsi.motion import Motion
+from ...hsi.safe_pickle import load_npz
 from .common import (
     ImportedMotion,
     MotionImportOptions,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CaseError
-from ..motion import name_tuple
-from ..safe_pickle import load_npz
+from ...hsi.errors import CaseError
+from ...hsi.motion import name_tuple
+from ...hsi.safe_pickle import load_npz
 from .body_transforms import motion_from_body_transforms, reorder_bodies, smpl_order, unit_quaternions
 from .common import ImportedMotion, MotionImportOptions, as_float, as_str, numbers, source_record
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CaseError
-from ..motion import name_tuple
+from ...hsi.errors import CaseError
+from ...hsi.motion import name_tuple
 from .body_transforms import motion_from_body_transforms, reorder_bodies, smpl_order, unit_quaternions
 from .common import ImportedMotion, MotionImportOptions, as_float, numbers, source_record
 

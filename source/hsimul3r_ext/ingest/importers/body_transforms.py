@@ -13,10 +13,16 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ...body.reference_skeleton import REFERENCE_REST_JOINTS
-from ..errors import CaseError
-from ..limits import DEFAULT_LIMITS
-from ..motion import Motion
-from ..smpl_layout import HUMANOID_BODY_ORDER, HUMANOID_FROM_SMPL, SMPL_JOINT_NAMES, SMPL_PARENTS, canonical_joint_name
+from ...hsi.errors import CaseError
+from ...hsi.limits import DEFAULT_LIMITS
+from ...hsi.motion import Motion
+from ...hsi.smpl_layout import (
+    HUMANOID_BODY_ORDER,
+    HUMANOID_FROM_SMPL,
+    SMPL_JOINT_NAMES,
+    SMPL_PARENTS,
+    canonical_joint_name,
+)
 from .common import MotionImportOptions, numbers, resolve_pelvis_rest
 
 NUM_BETAS = 10

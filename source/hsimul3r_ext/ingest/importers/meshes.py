@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..axes import rotation_matrix_list, to_z_up
-from ..case_io import check_object_size, load_mesh
-from ..errors import CaseError
-from ..limits import DEFAULT_LIMITS, ValidationLimits
-from ..placement import check_floor_placement
-from ..scene import SceneObject
+from ...hsi.axes import rotation_matrix_list, to_z_up
+from ...hsi.case_io import check_object_size, load_mesh
+from ...hsi.errors import CaseError
+from ...hsi.limits import DEFAULT_LIMITS, ValidationLimits
+from ...hsi.placement import check_floor_placement
+from ...hsi.scene import SceneObject
 
 _GLTF = (".glb", ".gltf")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..atomic_dir import atomic_output_dir
-from .case_io import load_case, write_case_files
-from .errors import CaseError, CaseWarning
+from ..hsi.case_io import load_case, write_case_files
+from ..hsi.errors import CaseError, CaseWarning
+from ..hsi.scene import HSIScene
+from .checks import check_stature_from_betas
 from .importers import MotionImportOptions, import_motion
 from .importers.meshes import ObjectSpec, import_object, object_name
 from .importers.point_clouds import import_point_cloud
-from .scene import HSIScene
 
 
 def ingest(
@@ -36,6 +37,7 @@ def ingest(
         if motion is not None:
             imported = import_motion(Path(motion), motion_format, motion_options or MotionImportOptions())
             imported.motion.validate(motion)
+            check_stature_from_betas(motion, imported.motion)
             scene.motion = imported.motion
             scene.provenance.append(imported.provenance)
         taken: set[str] = set()
