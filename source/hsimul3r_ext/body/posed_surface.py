@@ -49,15 +49,63 @@ def posed_surface(
     motion: Motion, frames: np.ndarray | None = None, models_dir: str | Path | None = None, batch: int = 64
 ) -> PosedSurface:
     """Pose the motion's body model (licensed files of its type, else the open model) at `frames`."""
-    import torch
+    frames = np.arange(motion.num_frames) if frames is None else np.asarray(frames, dtype=int)
+    model, source, outputs = _pose(motion, frames, models_dir, batch)
+    return PosedSurface(
+        frames=frames,
+        vertices=np.concatenate([vertices for vertices, _ in outputs]),
+        faces=np.asarray(model.faces, dtype=np.int64),
+        part=_smpl_parts(model.lbs_weights.double().numpy(), source.model_type),
+    )
+
+
+@dataclass
+class PosedKeypoints:
+    """What 2D detectors see of the posed body: skeleton joints, then smplx's vertex keypoints."""
+
+    frames: np.ndarray  # (F,) motion frame indices
+    positions: np.ndarray  # (F, K, 3) world frame, Z-up metres
+    names: tuple[str, ...]  # (K,)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+# smplx appends these vertex keypoints, in this order, after the skeleton joints (face, feet, finger tips).
+VERTEX_KEYPOINTS = (
+    "nose", "right_eye", "left_eye", "right_ear", "left_ear",
+    "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel",
+    "left_thumb_tip", "left_index_tip", "left_middle_tip", "left_ring_tip", "left_pinky_tip",
+    "right_thumb_tip", "right_index_tip", "right_middle_tip", "right_ring_tip", "right_pinky_tip",
+)  # fmt: skip
+
+
+def posed_keypoints(
+    motion: Motion, frames: np.ndarray | None = None, models_dir: str | Path | None = None, batch: int = 64
+) -> PosedKeypoints:
+    """Pose the motion's body model at `frames` and keep its keypoints (the smplx joints output)."""
+    from smplx.joint_names import JOINT_NAMES
 
     frames = np.arange(motion.num_frames) if frames is None else np.asarray(frames, dtype=int)
+    model, source, outputs = _pose(motion, frames, models_dir, batch)
+    skeleton = SMPL_JOINT_NAMES if source.model_type == "smpl" else tuple(JOINT_NAMES[: model.NUM_JOINTS + 1])
+    positions = np.concatenate([joints for _, joints in outputs])
+    names = (skeleton + VERTEX_KEYPOINTS)[: positions.shape[1]]  # SMPL-X's face landmarks stay unnamed
+    return PosedKeypoints(frames=frames, positions=positions[:, : len(names)], names=names)
+
+
+def _pose(
+    motion: Motion, frames: np.ndarray, models_dir: str | Path | None, batch: int
+) -> tuple[object, object, list[tuple[np.ndarray, np.ndarray]]]:
+    """The smplx model, its source, and (vertices, joints) per batch of `frames`."""
+    import torch
+
     source = locate_motion_body(motion.model_type, motion.gender, models_dir)
     model = create_body_model(source, num_betas=len(motion.betas), batch_size=1)
     betas = np.zeros(int(model.num_betas))
     betas[: min(len(betas), len(motion.betas))] = motion.betas[: len(betas)]
     width = int(model.NUM_BODY_JOINTS) * 3
-    chunks = []
+    outputs = []
     with torch.no_grad():
         rest = model(betas=torch.tensor(betas[None], dtype=torch.float32)).joints[0, 0].double().numpy()
         # A body-transform import fixed its own rest pelvis: keep the pelvis where the motion put it.
@@ -73,13 +121,8 @@ def posed_surface(
                 body_pose=torch.tensor(pose, dtype=torch.float32),
                 transl=torch.tensor(motion.transl[index], dtype=torch.float32),
             )
-            chunks.append(out.vertices.double().numpy() + shift)
-    return PosedSurface(
-        frames=frames,
-        vertices=np.concatenate(chunks),
-        faces=np.asarray(model.faces, dtype=np.int64),
-        part=_smpl_parts(model.lbs_weights.double().numpy(), source.model_type),
-    )
+            outputs.append((out.vertices.double().numpy() + shift, out.joints.double().numpy() + shift))
+    return model, source, outputs
 
 
 def _smpl_parts(weights: np.ndarray, model_type: str) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,20 @@ class Motion:
     @property
     def duration_s(self) -> float:
         return self.num_frames / self.fps
+
+    def at_frames(self, frames: np.ndarray, fps: float | None = None) -> Motion:
+        """The motion at a subset of its frames (an image sequence taken every few frames, say)."""
+        index = np.asarray(frames, dtype=int)
+
+        def pick(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else np.asarray(array)[index]
+
+        return replace(
+            self, fps=self.fps if fps is None else fps, global_orient=pick(self.global_orient),
+            body_pose=pick(self.body_pose), transl=pick(self.transl),
+            hand_face={name: pick(array) for name, array in self.hand_face.items()},
+            joints=pick(self.joints), contact_labels=pick(self.contact_labels),
+        )  # fmt: skip
 
     def validate(
         self, file: str | Path, limits: ValidationLimits = DEFAULT_LIMITS, metadata_file: str | Path | None = None
