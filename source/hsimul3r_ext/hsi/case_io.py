@@ -27,13 +27,18 @@ FORMAT_VERSION = 1
 MANIFEST = "hsi.json"
 MOTION_FILE = "motion.npz"
 OBSERVATION_FILES = (CAMERA_FILE, MASK_FILE, DEPTH_FILE, OCCLUDER_FILE, IMAGE_FILE)  # what an observation folder holds
-_TOP_LEVEL = {"format", "format_version", "name", "units", "up_axis", "motion", "objects", "point_clouds", "provenance"}
+_TOP_LEVEL = {
+    "format", "format_version", "name", "units", "up_axis", "motion", "objects", "point_clouds", "provenance",
+    "capture",
+}  # fmt: skip
+CAPTURE_MANIFEST = "capture.json"  # inside a case's capture folder: what the capture's other files hold
 _MOTION_KEYS = {"file", "fps", "num_frames", "model_type", "gender", "num_betas", "pelvis_rest_m"}
 
 
 def manifest_json(scene: HSIScene) -> dict[str, Any]:
     """The manifest for `scene`; the motion arrays themselves go to `motion.npz`."""
     motion = scene.motion
+    capture = {} if scene.capture is None else {"capture": scene.capture}  # absent when none: older cases unchanged
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -54,6 +59,7 @@ def manifest_json(scene: HSIScene) -> dict[str, Any]:
         "objects": [obj.to_json() for obj in scene.objects],
         "point_clouds": [pc.to_json() for pc in scene.point_clouds],
         "provenance": scene.provenance,
+        **capture,
     }
 
 
@@ -100,7 +106,14 @@ def load_case(case_dir: str | Path, limits: ValidationLimits = DEFAULT_LIMITS) -
         _load_point_cloud(root, PointCloudRef.from_json(item, manifest_path, f"point_clouds[{i}]"), manifest_path, i)
         for i, item in enumerate(_list(data, "point_clouds", manifest_path))
     ]
-    return HSIScene(data["name"], motion, objects, clouds, provenance, root=root, warnings=warnings)
+    capture = data.get("capture")
+    if capture is not None:
+        if not isinstance(capture, str):
+            raise CaseError(manifest_path, "capture", f"expected a folder path, got {capture!r}")
+        folder = resolve_inside(root, capture, manifest_path, "capture", folder=True)
+        if not (folder / CAPTURE_MANIFEST).is_file():
+            raise CaseError(manifest_path, "capture", f"{capture}/{CAPTURE_MANIFEST} is missing")
+    return HSIScene(data["name"], motion, objects, clouds, provenance, root=root, warnings=warnings, capture=capture)
 
 
 def save_case(scene: HSIScene, out_dir: str | Path, *, overwrite: bool = False) -> Path:
@@ -130,6 +143,11 @@ def write_case_files(scene: HSIScene, folder: Path) -> None:
                 for name in OBSERVATION_FILES:
                     if (source / name).is_file() and (source / name).resolve().is_relative_to(root):
                         _copy_into(root, source / name, folder)
+        if scene.capture is not None:
+            source = resolve_inside(root, scene.capture, root / MANIFEST, "capture", folder=True)
+            for path in sorted(source.iterdir()):
+                if path.is_file() and path.resolve().is_relative_to(root):
+                    _copy_into(root, path, folder)
     (folder / MANIFEST).write_text(json.dumps(manifest_json(scene), indent=2) + "\n", encoding="utf-8")
 
 

@@ -140,6 +140,7 @@ class HSIScene:
     provenance: list[dict[str, Any]] = field(default_factory=list)
     root: Path | None = None  # the folder the relative asset paths refer to
     warnings: list[CaseWarning] = field(default_factory=list)  # found when loaded; not part of the manifest
+    capture: str | None = None  # folder (relative) of the capture's cameras and 2D evidence, when it came from one
 
     def object(self, name: str) -> SceneObject:
         for obj in self.objects:
