@@ -8,9 +8,11 @@ robot collider moved by more than the slack. The next pass happens before that: 
 collider's travel since the last pass (its centre's travel plus its turn times its bounding radius)
 exceeds the slack. So the pairs are the same as measuring them all.
 
-Between measurements a pair's distance is predicted to first order (distance + row . dq, the IK's own
-linearisation). Distance changes by at most the collider's travel, and so does the prediction, so the
-prediction is off by at most twice the travel. A pair is measured again when its robot collider moved
+Between measurements a pair's distance is predicted: its witness point on the robot collider moves with
+the collider (exactly, however the joints got there) and the distance changes by that move along the measured
+normal. Distance changes by at most the collider's travel, and so does the prediction, so the prediction is
+off by at most twice the travel. A pair's state therefore outlives candidate passes. A pair is measured again
+when its robot collider moved
 - more than its distance beyond detection, if it was beyond: until then it cannot be near;
 - else more than half its distance beyond the margin the IK keeps, or `relinearise_m` if that is more:
   until then it cannot reach the margin, and a pair at the margin is predicted within 2 x `relinearise_m`.
@@ -45,18 +47,33 @@ class _ColliderPoses:
 
 @dataclass
 class _Known:
-    """What is known of the pairs since the last candidate pass and change of touching pairs."""
+    """What is known of the pairs: each pair's last measurement, and its distance now, predicted from it."""
 
-    touching: np.ndarray  # (T, 2) the touching pairs, measured before the candidates
+    touching: np.ndarray  # (T, 2) the touching pairs, measured up to another distance than the candidates
     pairs: np.ndarray  # (N, 2) touching pairs, then candidates
     slot: np.ndarray  # (N,) each pair's robot collider, as an index into the robot colliders
     distmax: np.ndarray  # (N,)
-    distance: np.ndarray  # (N,) at `qpos`: measured, or predicted from the last measurement
-    rows: np.ndarray  # (N, nv)
-    qpos: np.ndarray
+    distance: np.ndarray  # (N,) now: measured, or predicted from the last measurement
     allowed: np.ndarray  # (N,) how far the pair's robot collider may move before it is measured again
-    centres: np.ndarray  # (N, 3) the pair's robot collider at its last measurement
+    measured: _Measurement  # of every pair, when its robot collider was at `centres`, `frames`
+    centres: np.ndarray  # (N, 3)
     frames: np.ndarray  # (N, 9)
+    local: np.ndarray  # (N, 3) the robot witness point in its collider's frame
+
+
+@dataclass
+class _Measurement:
+    distance: np.ndarray  # (N,)
+    rows: np.ndarray  # (N, nv) d(distance)/dq
+    point: np.ndarray  # (N, 3) witness point on the robot collider
+    normal: np.ndarray  # (N, 3) distance falls by normal . (the robot point's move); zero beyond distmax
+
+    def at(self, index: np.ndarray) -> _Measurement:
+        return _Measurement(self.distance[index], self.rows[index], self.point[index], self.normal[index])
+
+    def put(self, index: np.ndarray, other: _Measurement) -> None:
+        self.distance[index], self.rows[index] = other.distance, other.rows
+        self.point[index], self.normal[index] = other.point, other.normal
 
 
 class SceneProximity:
@@ -82,60 +99,85 @@ class SceneProximity:
         self._candidates = np.zeros((0, 2), dtype=int)
         self._at_pass: _ColliderPoses | None = None
         self._known: _Known | None = None
-        self._dq = np.zeros(model.nv)
 
     def measure(self, data: mujoco.MjData, touching: np.ndarray, touching_max_m: float) -> tuple[NearPairs, NearPairs]:
         """The `touching` pairs (up to `touching_max_m` apart) and the pairs within the detection distance, at
         `data`'s configuration (its kinematics up to date)."""
         poses = self._poses(data)
-        if self._at_pass is None or self._travel(poses, self._at_pass).max(initial=0.0) > self.slack_m:
-            self._find_candidates(data, poses)
         known = self._known
-        if known is None or not np.array_equal(known.touching, touching):
-            known = self._known = self._measure_all(data, poses, touching, touching_max_m)
-        else:
+        if known is not None:
             self._update(known, data, poses)
-        count = len(touching)
+        refind = self._at_pass is None or self._travel(poses, self._at_pass).max(initial=0.0) > self.slack_m
+        if refind:
+            self._find_candidates(data, poses)
+        if known is None or refind or not np.array_equal(known.touching, touching):
+            known = self._known = self._rebuild(known, data, poses, touching, touching_max_m)
+        count, rows = len(touching), known.measured.rows
         keep = np.flatnonzero(known.distance[count:] < self.detection_m) + count
-        touched = NearPairs(known.touching, known.distance[:count].copy(), known.rows[:count].copy())
-        return touched, NearPairs(known.pairs[keep], known.distance[keep], known.rows[keep])
+        touched = NearPairs(known.touching, known.distance[:count].copy(), rows[:count].copy())
+        return touched, NearPairs(known.pairs[keep], known.distance[keep], rows[keep])
 
-    def _measure_all(
-        self, data: mujoco.MjData, poses: _ColliderPoses, touching: np.ndarray, touching_max_m: float
-    ) -> _Known:
+    def _rebuild(
+        self, previous: _Known | None, data: mujoco.MjData, poses: _ColliderPoses, touching: np.ndarray,
+        touching_max_m: float,
+    ) -> _Known:  # fmt: skip
+        """The pairs for new touching pairs or candidates: a pair `previous` knew keeps what it knew (brought
+        to this configuration by `_update`), the new ones are measured."""
         pairs = np.concatenate([touching, self._candidates])
         reach = self.detection_m + self.slack_m
         distmax = np.concatenate([np.full(len(touching), touching_max_m), np.full(len(self._candidates), reach)])
-        measured = measure_pairs(self.model, data, pairs, distmax)
-        slot = self._slot[pairs[:, 0]]
+        slot, count, nv = self._slot[pairs[:, 0]], len(pairs), self.model.nv
         known = _Known(
-            touching.copy(), pairs, slot, distmax, measured.distance, measured.rows, data.qpos.copy(),
-            np.full(len(pairs), self.relinearise_m), poses.centres[slot], poses.frames[slot],
+            touching.copy(), pairs, slot, distmax, np.zeros(count), np.zeros(count),
+            _Measurement(np.zeros(count), np.zeros((count, nv)), np.zeros((count, 3)), np.zeros((count, 3))),
+            poses.centres[slot], poses.frames[slot], np.zeros((count, 3)),
         )  # fmt: skip
-        self._allow(known, np.arange(len(pairs)))
+        before = [] if previous is None else self._keys(previous.pairs, len(previous.touching)).tolist()
+        index = {key: i for i, key in enumerate(before)}
+        old = np.array([index.get(key, -1) for key in self._keys(pairs, len(touching)).tolist()], dtype=int)
+        kept, new = np.flatnonzero(old >= 0), np.flatnonzero(old < 0)
+        if kept.size:
+            source = old[kept]
+            known.measured.put(kept, previous.measured.at(source))
+            known.distance[kept], known.allowed[kept] = previous.distance[source], previous.allowed[source]
+            known.centres[kept], known.frames[kept] = previous.centres[source], previous.frames[source]
+            known.local[kept] = previous.local[source]
+        if new.size:
+            self._record(known, new, data, poses)
         return known
 
-    def _update(self, known: _Known, data: mujoco.MjData, poses: _ColliderPoses) -> None:
-        """Predict every pair to the current configuration; measure again those whose collider moved too far."""
-        mujoco.mj_differentiatePos(self.model, self._dq, 1.0, known.qpos, data.qpos)
-        known.distance += known.rows @ self._dq
-        known.qpos[:] = data.qpos
-        slot = known.slot
-        moved = _travel(poses.centres[slot], poses.frames[slot], known.centres, known.frames, self._radius[slot])
-        stale = np.flatnonzero(moved > known.allowed)
-        if stale.size == 0:
-            return
-        fresh = measure_pairs(self.model, data, known.pairs[stale], known.distmax[stale])
-        known.distance[stale], known.rows[stale] = fresh.distance, fresh.rows
-        known.centres[stale], known.frames[stale] = poses.centres[slot[stale]], poses.frames[slot[stale]]
-        self._allow(known, stale)
+    def _keys(self, pairs: np.ndarray, touching: int) -> np.ndarray:
+        """One integer per pair and role (touching pairs are measured up to another distance)."""
+        role = np.arange(len(pairs)) < touching
+        return (pairs[:, 0] * self.model.ngeom + pairs[:, 1]) * 2 + role
 
-    def _allow(self, known: _Known, measured: np.ndarray) -> None:
-        """How far the just `measured` pairs' robot colliders may move before they are measured again."""
-        distance = known.distance[measured]
-        far = (measured >= len(known.touching)) & (distance >= self.detection_m)
+    def _update(self, known: _Known, data: mujoco.MjData, poses: _ColliderPoses) -> None:
+        """Predict every pair at the current configuration; measure again those whose collider moved too far.
+
+        The prediction carries the witness point with its collider (a rigid move, exact however the joints
+        got there) and takes the distance's first-order change along the measured normal."""
+        slot = known.slot
+        centres, frames = poses.centres[slot], poses.frames[slot]
+        point = np.einsum("nij,nj->ni", frames.reshape(-1, 3, 3), known.local) + centres
+        moved_by = np.einsum("ni,ni->n", known.measured.normal, point - known.measured.point)
+        known.distance = known.measured.distance - moved_by
+        moved = _travel(centres, frames, known.centres, known.frames, self._radius[slot])
+        stale = np.flatnonzero(moved > known.allowed)
+        if stale.size:
+            self._record(known, stale, data, poses)
+
+    def _record(self, known: _Known, index: np.ndarray, data: mujoco.MjData, poses: _ColliderPoses) -> None:
+        """Measure the `index` pairs now, and how far each one's robot collider may move before the next time."""
+        measured = _measure(self.model, data, known.pairs[index], known.distmax[index])
+        known.measured.put(index, measured)
+        slot = known.slot[index]
+        known.centres[index], known.frames[index] = poses.centres[slot], poses.frames[slot]
+        frames = poses.frames[slot].reshape(-1, 3, 3)
+        known.local[index] = np.einsum("nji,nj->ni", frames, measured.point - poses.centres[slot])
+        known.distance[index] = distance = measured.distance
+        far = (index >= len(known.touching)) & (distance >= self.detection_m)
         near = np.maximum(self.relinearise_m, 0.5 * (distance - self.margin_m))
-        known.allowed[measured] = np.where(far, np.maximum(self.relinearise_m, distance - self.detection_m), near)
+        known.allowed[index] = np.where(far, np.maximum(self.relinearise_m, distance - self.detection_m), near)
 
     def _poses(self, data: mujoco.MjData) -> _ColliderPoses:
         return _ColliderPoses(data.geom_xpos[self.robot_geoms], data.geom_xmat[self.robot_geoms])  # copies
@@ -147,7 +189,7 @@ class SceneProximity:
         lower = distance_lower_bounds(self.model, data, self.robot_geoms, self.scene_geoms)
         robot, piece = np.nonzero(lower < self.detection_m + self.slack_m)
         self._candidates = np.stack([self.robot_geoms[robot], self.scene_geoms[piece]], axis=1)
-        self._at_pass, self._known = poses, None
+        self._at_pass = poses
 
 
 def distance_lower_bounds(
@@ -175,6 +217,11 @@ def _travel(
 def measure_pairs(model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray, distmax: np.ndarray) -> NearPairs:
     """Signed distance and d(distance)/dq of (robot geom, scene geom) pairs; a pair farther than its `distmax`
     reads `distmax` with a zero row."""
+    measured = _measure(model, data, pairs, distmax)
+    return NearPairs(pairs, measured.distance, measured.rows)
+
+
+def _measure(model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray, distmax: np.ndarray) -> _Measurement:
     distance, fromto = _pair_distances(model, data, pairs, distmax)
     normal = fromto[:, 3:] - fromto[:, :3]
     length = np.sqrt(np.einsum("ij,ij->i", normal, normal))
@@ -189,7 +236,7 @@ def measure_pairs(model: mujoco.MjModel, data: mujoco.MjData, pairs: np.ndarray,
         if moving.size:
             points = fromto[moving, 3 * side : 3 * side + 3]
             rows[moving] += _point_rows(model, data, bodies[moving, side], points, sign * normal[moving])
-    return NearPairs(pairs, distance, rows)
+    return _Measurement(distance, rows, fromto[:, :3].copy(), normal)
 
 
 def _pair_distances(
