@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="build a case folder from a motion file and object meshes")
     ingest.add_argument("--motion", type=Path, help="motion file (.npz, .pkl, .motion)")
     ingest.add_argument(
+        "--capture", type=Path,
+        help="capture folder (DUSt3R scene, people trackers' files, ViTPose, SAM2, generated objects: docs/capture.md)"
+        "; the case is one person's, in a metric world, with the 2D evidence kept",
+    )  # fmt: skip
+    ingest.add_argument("--person", help="with --capture: the person id (default: the first one seen in 2D)")
+    ingest.add_argument(
         "--motion-format",
         choices=("amass", "smpl", "protomotions", "beyondmimic"),
         help="motion format (default: detected from the suffix and keys)",
@@ -141,7 +147,11 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="the main job: validate, judge the input, align, convert, judge the aligned case, report"
     )
-    run.add_argument("case", type=Path, help="case folder (hsi.json), e.g. from `hsimul3r ingest`; never modified")
+    run.add_argument(
+        "case", type=Path,
+        help="case folder (hsi.json, e.g. from `hsimul3r ingest`) or capture folder (perception tools' outputs: "
+        "docs/capture.md); never modified",
+    )  # fmt: skip
     run.add_argument("-o", "--out", type=Path, required=True, help="run folder; a re-run reuses its finished stages")
     run.add_argument("--force", action="store_true", help="re-run every stage")
     _add_body_models(run)
@@ -312,6 +322,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
     from .ingest.ingest_case import ingest
     from .ingest.preview import summary
 
+    if args.capture is not None:
+        return _ingest_capture(args)
     motion_file = str(args.motion)
     options = MotionImportOptions(
         up_axis=args.motion_up or args.up,
@@ -335,6 +347,23 @@ def _run_ingest(args: argparse.Namespace) -> int:
     )
     print(summary(scene))
     _print_warnings(scene.warnings)
+    print(f"case written to {args.out}")
+    return 0
+
+
+def _ingest_capture(args: argparse.Namespace) -> int:
+    from .hsi.case_io import load_case
+    from .ingest.capture.to_case import capture_case, load_capture_config
+    from .ingest.preview import summary
+
+    if args.motion is not None or args.object or args.point_cloud:
+        raise CaseError(args.capture, "--capture", "a capture brings its own motion, objects and points: drop "
+                        "--motion, --object and --point-cloud")  # fmt: skip
+    overrides = [] if args.person is None else [f"capture.person={args.person}"]
+    config = load_capture_config(overrides)
+    record = capture_case(args.capture, args.out, config, models_dir=args.body_models, overwrite=args.overwrite)
+    print(summary(load_case(args.out)))
+    print(f"person {record['person']} of {len(record['people'])}, cameras {', '.join(record['cameras'])}")
     print(f"case written to {args.out}")
     return 0
 
@@ -418,10 +447,12 @@ def _run_judge(args: argparse.Namespace) -> int:
 def _run_run(args: argparse.Namespace) -> int:
     from .ingest.checks import load_checked_case
     from .pipeline import RunOptions, run_job
+    from .pipeline.capture_stages import is_capture_folder
 
     options = RunOptions(models_dir=args.body_models, gravity_only=args.gravity_only)
     run = run_job(args.case, args.out, args.overrides, options=options, force=args.force)
-    _print_warnings(load_checked_case(args.case).warnings)  # the input's doubts, once the job accepted it
+    if not is_capture_folder(args.case.absolute()):
+        _print_warnings(load_checked_case(args.case).warnings)  # the input's doubts, once the job accepted it
     for when in ("before", "after", "reverse", "robot"):
         if run["verdict"][when] is not None:
             print(f"{when}: {_verdict_line(run['verdict'][when])}")

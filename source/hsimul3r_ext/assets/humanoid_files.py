@@ -121,14 +121,19 @@ def _motion_arrays(
         "hinge_orders": np.array(spec.hinge_orders),
         "pelvis_rest": np.asarray(humanoid.pelvis_rest, dtype=np.float64),  # SMPL transl = pelvis - pelvis_rest
         "joint_pos": motion.dof_pos.astype(np.float32),
-        "joint_vel": (np.gradient(motion.dof_pos, axis=0) * motion.fps).astype(np.float32),
+        "joint_vel": _rate(motion.dof_pos, motion.fps).astype(np.float32),
         "root_pos_w": motion.root_pos.astype(np.float32),
         "root_quat_w": motion.root_quat.astype(np.float32),
         "body_pos_w": body_pos.astype(np.float32),
         "body_quat_w": body_quat.astype(np.float32),
-        "body_lin_vel_w": (np.gradient(body_pos, axis=0) * motion.fps).astype(np.float32),
+        "body_lin_vel_w": _rate(body_pos, motion.fps).astype(np.float32),
         "body_ang_vel_w": angular.astype(np.float32),
     }
+
+
+def _rate(values: np.ndarray, fps: float) -> np.ndarray:
+    """Per-second change along the frames; a one-frame motion (one instant, e.g. HSfM's) stands still."""
+    return np.gradient(values, axis=0) * fps if len(values) > 1 else np.zeros_like(values)
 
 
 def _summary(humanoid: CaseHumanoid) -> dict[str, Any]:

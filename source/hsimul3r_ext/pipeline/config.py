@@ -17,6 +17,18 @@ def _align(overrides: Sequence[str]) -> Any:
     return load_align_config(overrides)
 
 
+def _capture(overrides: Sequence[str]) -> Any:
+    from ..ingest.capture.to_case import load_capture_config
+
+    return load_capture_config(overrides)
+
+
+def _capture_align(overrides: Sequence[str]) -> Any:
+    from ..align.capture import load_capture_align_config
+
+    return load_capture_align_config(overrides)
+
+
 def _convert(overrides: Sequence[str]) -> Any:
     from ..assets import load_convert_config
 
@@ -62,6 +74,8 @@ def _judge(overrides: Sequence[str]) -> Any:
 # A config group (`config/<group>/default.yaml`) and the loader that returns it typed and checked.
 SECTION_LOADERS: dict[str, Callable[[Sequence[str]], Any]] = {
     "align": _align,
+    "capture": _capture,
+    "capture_align": _capture_align,
     "convert": _convert,
     "dsro": _dsro,
     "forward": _forward,

@@ -19,6 +19,7 @@ REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 BEFORE, AFTER, ALIGN, CONVERTED, FORWARD, REVERSE = "judge_before", "judge", "align", "convert", "forward", "reverse"
 ROBOT = "robot"
+CAPTURE, CAPTURE_ALIGN = "capture", "capture_align"
 JUDGED = (
     (BEFORE, "before"),
     (AFTER, "after alignment"),
@@ -50,6 +51,7 @@ def report_view(run: dict[str, Any]) -> dict[str, Any]:
             for e in run["stages"]
         ],
         "verdict_rows": _verdict_rows([report for _, report in judged]),
+        "capture": _capture(records),
         "alignment": None if align is None else _alignment(align),
         "forward": _forward(records[FORWARD]) if FORWARD in records else None,
         "reverse": _reverse(records[REVERSE]) if REVERSE in records else None,
@@ -177,6 +179,35 @@ def _forward(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _capture(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The capture stages: how the world was found, where the objects went, how well the person fits the views."""
+    capture = records.get(CAPTURE)
+    if capture is None:
+        return None
+    world, scale = capture["world"], capture["world"]["scale"]
+    rows = [_row("floor plane fit: RMS (mm)", _number(1000.0 * world["floor_rms_m"], 1))]
+    if scale is not None:
+        rows.append(_row(f"metric scale from the person's bones ({scale['method']}): m per unit",
+                         f"{scale['metres_per_unit']:.4g} (spread {100.0 * scale['spread']:.1f}%)"))  # fmt: skip
+    rows += [_row(f"{obj['name']}: placed, RMS to the scene points (mm)", _number(1000.0 * obj["residual_m"], 1))
+             for obj in capture["objects"]]  # fmt: skip
+    views = []
+    aligned = records.get(CAPTURE_ALIGN)
+    if aligned is not None:
+        rows.append(_row("capture alignment: scale refined by", f"{aligned['scale']:.4f}"))
+        views = [
+            {
+                "person": person,
+                "camera": camera,
+                "before": _number(errors["before"], 2),
+                "after": _number(errors["after"], 2),
+            }
+            for person, cameras in aligned["reprojection_px"].items()
+            for camera, errors in cameras.items()
+        ]
+    return {"person": capture["person"], "cameras": ", ".join(capture["cameras"]), "rows": rows, "views": views}
+
+
 def _alignment(align: dict[str, Any]) -> dict[str, Any]:
     before, after = align["metrics"]["before"], align["metrics"]["after"]
     rows = [
@@ -216,6 +247,9 @@ def _row(label: str, *cells: str) -> dict[str, Any]:
 
 def _pictures(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     pictures = []
+    if CAPTURE_ALIGN in records:
+        path = f"{CAPTURE_ALIGN}/{records[CAPTURE_ALIGN]['picture']}"
+        pictures.append({"title": "Capture alignment: keypoints detected / projected", "path": path})
     align = records.get(ALIGN)
     if align is not None:
         pictures.append({"title": "Alignment: before / after", "path": f"{ALIGN}/{align['files']['picture']}"})

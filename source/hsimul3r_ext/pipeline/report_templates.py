@@ -22,6 +22,28 @@ Warnings about the input:
 {% for row in verdict_rows %}
 | {{ row.label }}{% for cell in row.cells %} | {{ cell }}{% endfor %} |
 {% endfor %}
+{% if capture %}
+
+## Capture
+
+Person {{ capture.person }}, cameras {{ capture.cameras }}.
+
+| | |
+|---|---|
+{% for row in capture.rows %}
+| {{ row.label }} | {{ row.cells[0] }} |
+{% endfor %}
+{% if capture.views %}
+
+Reprojection error of the person's keypoints (px, mean over the detected keypoints):
+
+| person | camera | before | after |
+|---|---|---|---|
+{% for v in capture.views %}
+| {{ v.person }} | {{ v.camera }} | {{ v.before }} | {{ v.after }} |
+{% endfor %}
+{% endif %}
+{% endif %}
 {% if alignment %}
 
 ## Alignment
@@ -148,6 +170,25 @@ Overrides:
 <tr><td>{{ row.label }}</td>{% for cell in row.cells %}<td>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}
 </table>
+{% if capture %}
+
+<h2>Capture</h2>
+<p>Person {{ capture.person }}, cameras {{ capture.cameras }}.</p>
+<table>
+{% for row in capture.rows %}
+<tr><td>{{ row.label }}</td><td>{{ row.cells[0] }}</td></tr>
+{% endfor %}
+</table>
+{% if capture.views %}
+<p>Reprojection error of the person's keypoints (px, mean over the detected keypoints):</p>
+<table>
+<tr><th>person</th><th>camera</th><th>before</th><th>after</th></tr>
+{% for v in capture.views %}
+<tr><td>{{ v.person }}</td><td>{{ v.camera }}</td><td>{{ v.before }}</td><td>{{ v.after }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+{% endif %}
 {% if alignment %}
 
 <h2>Alignment</h2>

@@ -21,6 +21,7 @@ from .. import OUTPUT_FORMAT, __version__
 from ..atomic_dir import atomic_output_dir
 from ..hsi.case_io import MANIFEST
 from ..hsi.errors import CaseError
+from .capture_stages import CAPTURE_STAGES, captured_case, is_capture_folder
 from .config import composed_sections, load_sections
 from .stages import STAGES, RunOptions, Stage, StageInputs
 
@@ -39,10 +40,35 @@ def run_pipeline(
     stages: Sequence[Stage] | None = None,
     log: Callable[[str], None] = print,
 ) -> list[dict[str, Any]]:
-    """Run (or reuse) every stage; returns one entry per stage: its stage.json plus status ran / reused."""
+    """Run (or reuse) every stage; returns one entry per stage: its stage.json plus status ran / reused.
+
+    A capture folder (perception tools' outputs, no `hsi.json`) first runs the capture stages, which make a
+    case in OUT; the case stages then take that case as their input.
+    """
     case, out, options = Path(case_dir).absolute(), Path(out_dir).absolute(), options or RunOptions()
     stages = list(STAGES.values()) if stages is None else list(stages)
-    _check_folders(case, out, stages)
+    if not is_capture_folder(case):
+        _check_folders(case, out, stages)
+        return _run_stages(case, out, stages, overrides, options, force, log, total=len(stages))
+    capture_stages = list(CAPTURE_STAGES.values())
+    _check_folders(case, out, capture_stages + stages, manifest=False)
+    entries = _run_stages(case, out, capture_stages, overrides, options, force, log, total=None)
+    made = captured_case({entry["stage"]: out / entry["stage"] for entry in entries})
+    return entries + _run_stages(made, out, stages, overrides, options, force, log, total=None, done=len(entries))
+
+
+def _run_stages(
+    case: Path,
+    out: Path,
+    stages: list[Stage],
+    overrides: Sequence[str],
+    options: RunOptions,
+    force: bool,
+    log: Callable[[str], None],
+    *,
+    total: int | None,
+    done: int = 0,
+) -> list[dict[str, Any]]:
     switches = sorted({stage.switch.split(".")[0] for stage in stages if stage.switch})
     groups = sorted({group for stage in stages for group in stage.reads} | set(switches))
     plain = composed_sections(groups, overrides)
@@ -60,8 +86,8 @@ def run_pipeline(
     if to_run:
         _forget_report(out)  # a report of an earlier run must not outlive the stages it described
     entries = []
-    for index, stage in enumerate(stages, start=1):
-        step = f"[{index}/{len(stages)}] {stage.name}"
+    for index, stage in enumerate(stages, start=done + 1):
+        step = f"[{index}/{total}] {stage.name}" if total else f"[{index}] {stage.name}"
         if stage.name in reusable:
             log(f"{step}: reused")
             entries.append({**reusable[stage.name], "status": "reused"})
@@ -111,11 +137,11 @@ def _run_stage(
     return entry
 
 
-def _check_folders(case: Path, out: Path, stages: Sequence[Stage]) -> None:
-    """The input case exists and stays untouched; OUT is new or a run folder of this command."""
+def _check_folders(case: Path, out: Path, stages: Sequence[Stage], *, manifest: bool = True) -> None:
+    """The input (case or capture folder) exists and stays untouched; OUT is new or a run folder of this command."""
     if not case.is_dir():
         raise CaseError(case, "case folder", "does not exist or is not a folder")
-    if not (case / MANIFEST).is_file():
+    if manifest and not (case / MANIFEST).is_file():
         raise CaseError(case / MANIFEST, "file", "missing: not a case folder (make one with `hsimul3r ingest`)")
     if out == case or out.is_relative_to(case) or case.is_relative_to(out):
         raise CaseError(out, "output folder", f"overlaps the input case {case}; choose a folder outside it")

@@ -92,18 +92,20 @@ class _Reference:
         self.h = humanoid
         self.frames = len(humanoid.joint_pos)
         self.duration = (self.frames - 1) / humanoid.fps
-        self._slerp = Slerp(np.arange(self.frames), Rotation.from_quat(humanoid.root_quat))
+        quats = humanoid.root_quat if self.frames > 1 else np.repeat(humanoid.root_quat, 2, axis=0)  # one instant
+        self._slerp = Slerp(np.arange(len(quats)), Rotation.from_quat(quats))
 
     def at(self, t: float, hold: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Root position, root xyzw, joint angles, root linear and angular velocity, joint velocities."""
         x = float(np.clip(t * self.h.fps, 0, self.frames - 1))
-        i, a = min(int(x), self.frames - 2), x - min(int(x), self.frames - 2)
-        lerp = lambda v: (1 - a) * v[i] + a * v[i + 1]  # noqa: E731
+        i = max(0, min(int(x), self.frames - 2))
+        a, j = x - i, min(i + 1, self.frames - 1)  # a one-frame motion holds its one pose
+        lerp = lambda v: (1 - a) * v[i] + a * v[j]  # noqa: E731
         quat = self._slerp([x]).as_quat()[0]
         if hold:
             still = np.zeros(self.h.joint_pos.shape[1])
             return lerp(self.h.root_pos), quat, lerp(self.h.joint_pos), np.zeros(3), np.zeros(3), still
-        root_vel = (self.h.root_pos[i + 1] - self.h.root_pos[i]) * self.h.fps
+        root_vel = (self.h.root_pos[j] - self.h.root_pos[i]) * self.h.fps
         return (
             lerp(self.h.root_pos),
             quat,

@@ -4,7 +4,7 @@ The truth is a `Capture` in the case's world (metres, Z up): cameras on a ring a
 one camera moving along an arc, for monocular video), the person, and the 2D keypoints a detector would
 report: the body model's keypoints projected, with pixel noise, a confidence, and dropouts (confidence 0,
 position anywhere in the image). The clean projections are kept to measure an alignment against.
-Writers in each tool's layout (`synthetic_formats/`) turn this truth into files.
+Writers in each tool's layout (`formats/`) turn this truth into files.
 """
 
 from __future__ import annotations

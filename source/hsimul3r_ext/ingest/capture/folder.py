@@ -1,0 +1,253 @@
+"""A capture folder as users have it on disk, read into one `Capture`.
+
+What is where (each tool's own file names; see docs/capture.md):
+- the scene: a DUSt3R/MASt3R `.npz` (keys `pts3d`, `conf`, `cam2world`) or HSfM's
+  `dust3r_reconstruction_results*.pkl`, whose views name the cameras;
+- people: any file or folder a people importer recognises (`hmr4d_results.pt`, `wham_output*.pkl`, a TRAM
+  folder, `hsfm_output_smpl*.pkl`, `gravity_calibrated_megahunter.h5`, a 4DHumans/PHALP `.pkl`);
+- `vitpose/<camera>/pose_*.json` and `sam2/<camera>/` (Grounded-SAM-2's mask and json folders): the 2D
+  evidence of each camera, the folder named as the scene names that camera;
+- `objects/*.glb`: generated objects: a multi-instance (MIDI) glb when it has several meshes or its name
+  starts with "midi", its instances named by their nodes; else one object per file, named by the file.
+  An object's name is the SAM2 class of its mask.
+
+The 2D tracks are matched to the reconstructed people by projecting each person into the camera.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.transform import Rotation
+
+from ...body.posed_surface import posed_keypoints
+from ...hsi.errors import CaseError
+from ..importers.common import MotionImportOptions
+from .evidence import import_sam2_masks, import_vitpose
+from .keypoint_layouts import correspondence
+from .model import CameraTrack, Capture, GeneratedObject, Person
+from .object_fit import similarity_from_pairs
+from .objects import import_multi_instance_glb, import_single_object_glb
+from .people import PEOPLE_IMPORTERS, detect_people_format
+from .people.smpl_frames import move_body, rest_pelvis
+from .scene_points import import_dust3r_npz, import_hsfm_dust3r
+from .world import Similarity
+
+KEYPOINTS_FOLDER, MASKS_FOLDER, OBJECTS_FOLDER = "vitpose", "sam2", "objects"
+MATCH_WITHIN = 0.15  # a 2D track belongs to a person whose projection stays this close (share of the image diagonal)
+
+
+@dataclass
+class CaptureSources:
+    """The files of a capture folder, by role."""
+
+    scene: tuple[str, Path] | None = None  # (importer, file)
+    people: list[tuple[str, Path]] = field(default_factory=list)
+    keypoints: dict[str, Path] = field(default_factory=dict)  # camera -> folder
+    masks: dict[str, Path] = field(default_factory=dict)
+    objects: list[Path] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.scene is not None or bool(self.people)
+
+
+def detect_capture(folder: Path) -> CaptureSources:
+    """What a capture folder holds; empty when nothing in it is a perception tool's output."""
+    sources = CaptureSources()
+    for path in sorted(folder.iterdir()):
+        if path.name in (KEYPOINTS_FOLDER, MASKS_FOLDER, OBJECTS_FOLDER):
+            continue
+        scene = _scene_format(path)
+        if scene is not None:
+            if sources.scene is not None:
+                raise CaseError(path, "scene", f"a second scene reconstruction beside {sources.scene[1].name}")
+            sources.scene = (scene, path)
+            continue
+        people = detect_people_format(path) if path.is_file() or path.is_dir() else None
+        if people is not None:
+            sources.people.append((people, path))
+    for role, target in ((KEYPOINTS_FOLDER, sources.keypoints), (MASKS_FOLDER, sources.masks)):
+        if (folder / role).is_dir():
+            target.update({p.name: p for p in sorted((folder / role).iterdir()) if p.is_dir()})
+    if (folder / OBJECTS_FOLDER).is_dir():
+        sources.objects = sorted(p for p in (folder / OBJECTS_FOLDER).iterdir() if p.suffix.lower() == ".glb")
+    return sources
+
+
+def _scene_format(path: Path) -> str | None:
+    if path.is_file() and path.name.startswith("dust3r_reconstruction_results") and path.suffix == ".pkl":
+        return "hsfm_dust3r"
+    if path.is_file() and path.suffix.lower() == ".npz" and "pts3d" in load_npz_keys(path):
+        return "dust3r_npz"
+    return None
+
+
+def load_npz_keys(path: Path) -> set[str]:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return {name.removesuffix(".npy") for name in archive.namelist()}
+    except (OSError, zipfile.BadZipFile):
+        return set()
+
+
+def import_capture(folder: Path, options: MotionImportOptions | None = None, fps: float = 30.0) -> Capture:
+    """Every source of the capture folder in one `Capture` (the scene's frame and units)."""
+    sources = detect_capture(folder)
+    if not sources:
+        raise CaseError(folder, "capture folder", "holds no scene reconstruction and no people file a tool wrote")
+    capture = Capture(fps=fps)
+    if sources.scene is not None:
+        importer, path = sources.scene
+        scene = (import_dust3r_npz if importer == "dust3r_npz" else import_hsfm_dust3r)(path, fps=fps)
+        capture = replace(scene, provenance=list(scene.provenance))
+    for fmt, path in sources.people:
+        part = PEOPLE_IMPORTERS[fmt](path, options or MotionImportOptions())
+        capture.people += _registered(capture, part, path, options or MotionImportOptions())
+        capture.provenance += part.provenance
+        capture.fps = part.fps
+    tracks: dict[str, list[Person]] = {}
+    for camera, path in sources.keypoints.items():
+        _known_camera(capture, camera, path)
+        part = import_vitpose(path, camera, fps=capture.fps)
+        tracks[camera] = part.people
+        capture.provenance += part.provenance
+    for camera, path in sources.masks.items():
+        _known_camera(capture, camera, path)
+        part = import_sam2_masks(path, camera, fps=capture.fps)
+        capture.masks.update(part.masks)
+        capture.provenance += part.provenance
+    capture.objects = _objects(sources.objects)
+    _attach_tracks(capture, tracks, folder)
+    return capture
+
+
+def _registered(capture: Capture, part: Capture, path: Path, options: MotionImportOptions) -> list[Person]:
+    """The people of a tool's file in the capture frame.
+
+    A tool that places its cameras in its own world (HSfM, TRAM, GVHMR, VideoMimic) is registered to the
+    scene by the cameras both name: the similarity between the two sets of poses (from the camera centres
+    when two or more differ, else from the one pose, at the scene's scale) moves its people, their bodies
+    keeping their metric size. A person in a camera's frame is in that camera's frame in the scene too. A
+    capture without a scene takes the tool's world and cameras as they are."""
+    if not capture.cameras:
+        capture.cameras.update(part.cameras)
+        return part.people
+    if len(capture.cameras) == 1 and len(part.cameras) <= 1:  # one video: the tool's camera is the scene's
+        only = next(iter(capture.cameras))
+        part = _renamed(part, only)
+    shared = sorted(set(part.cameras) & set(capture.cameras))
+    people = []
+    for person in part.people:
+        reference = person.frame_of_reference
+        if reference.startswith("camera:") and reference.removeprefix("camera:") in capture.cameras:
+            people.append(person)
+        elif reference in ("capture", "gravity") and shared:
+            similarity = _tool_to_scene(part, capture, shared)
+            pelvis = rest_pelvis(person.motion.model_type, person.motion.betas, options, person.provenance)
+            orient, transl = move_body(Rotation.from_matrix(similarity.rotation), similarity.translation,
+                                       person.motion.global_orient, person.motion.transl * similarity.scale,
+                                       pelvis * similarity.scale)  # fmt: skip
+            transl += pelvis * (similarity.scale - 1.0)  # the pelvis moves with the scene, the body keeps its size
+            person.provenance["registered_to_scene"] = {"cameras": shared, **similarity.to_json()}
+            people.append(replace(person, motion=replace(person.motion, global_orient=orient, transl=transl,
+                                                         joints=None), frame_of_reference="capture"))  # fmt: skip
+        else:
+            raise CaseError(
+                path, "cameras",
+                f"person {person.person_id} is in the frame {reference!r}, and the tool's cameras "
+                f"({', '.join(part.cameras) or 'none'}) are not the scene's ({', '.join(capture.cameras)}): "
+                "name them alike to register the two",
+            )  # fmt: skip
+    return people
+
+
+def _renamed(part: Capture, name: str) -> Capture:
+    """The tool's one camera, and the camera frames of its people, named `name`."""
+    cameras = {}
+    for camera in part.cameras.values():
+        cameras[name] = replace(camera, name=name)
+    people = [
+        replace(p, frame_of_reference=f"camera:{name}") if p.frame_of_reference.startswith("camera:") else p
+        for p in part.people
+    ]
+    return replace(part, cameras=cameras, people=people)
+
+
+def _tool_to_scene(part: Capture, capture: Capture, shared: list[str]) -> Similarity:
+    """Tool world -> capture frame, from the poses of the cameras both know (at the frames both have)."""
+    tool, scene = [], []
+    for name in shared:
+        ours, theirs = capture.cameras[name], part.cameras[name]
+        frames = theirs.frames if len(ours.frames) == 1 else np.intersect1d(ours.frames, theirs.frames)
+        tool += [theirs.pose(int(f)) for f in frames]
+        scene += [ours.pose(int(f)) for f in frames]
+    tool_centres, scene_centres = np.stack([p[:3, 3] for p in tool]), np.stack([p[:3, 3] for p in scene])
+    if np.ptp(tool_centres, axis=0).max() > 1e-6:
+        return similarity_from_pairs(tool_centres, scene_centres)
+    rotation = scene[0][:3, :3] @ tool[0][:3, :3].T
+    return Similarity(1.0, rotation, scene_centres[0] - rotation @ tool_centres[0])
+
+
+def _known_camera(capture: Capture, camera: str, path: Path) -> None:
+    if camera not in capture.cameras:
+        known = ", ".join(capture.cameras) or "none"
+        raise CaseError(path, "camera", f"no camera named {camera!r} in the capture (cameras: {known})")
+
+
+def _objects(paths: list[Path]) -> list[GeneratedObject]:
+    objects: list[GeneratedObject] = []
+    for path in paths:
+        many = import_multi_instance_glb(path)
+        multi = len(many) > 1 or path.stem.lower().startswith("midi")
+        objects += many if multi else [import_single_object_glb(path)]
+    names = [obj.name for obj in objects]
+    if len(set(names)) != len(names):
+        raise CaseError(paths[0].parent, "objects", f"object names repeat across files: {names}")
+    return objects
+
+
+def _attach_tracks(capture: Capture, tracks: dict[str, list[Person]], folder: Path) -> None:
+    """Give each reconstructed person the 2D tracks whose keypoints its projection explains (Hungarian
+    assignment per camera on the median pixel distance); a capture of keypoints only keeps them as people."""
+    bodies = [p for p in capture.people if p.motion is not None]
+    for camera, found in tracks.items():
+        if not bodies:
+            capture.people += found
+            continue
+        cost = np.array([[_track_distance(capture.cameras[camera], body, track, camera) for track in found]
+                         for body in bodies])  # fmt: skip
+        diagonal = float(np.hypot(capture.cameras[camera].width, capture.cameras[camera].height))
+        for row, col in zip(*linear_sum_assignment(np.nan_to_num(cost, nan=1e9)), strict=True):
+            if cost[row, col] <= MATCH_WITHIN * diagonal:
+                bodies[row].keypoints[camera] = found[col].keypoints[camera]
+    if bodies and not any(body.keypoints for body in bodies):
+        raise CaseError(folder / KEYPOINTS_FOLDER, "people", "no 2D track matches a reconstructed person")
+
+
+def _track_distance(camera: CameraTrack, body: Person, track: Person, name: str) -> float:
+    """Median distance (px) between a 2D track and the person's projected keypoints on their common frames."""
+    keypoints = track.keypoints[name]
+    common, in_track, in_body = np.intersect1d(keypoints.frames, body.frames, return_indices=True)
+    if not len(common):
+        return float("nan")
+    step = max(1, len(common) // 10)  # a few frames are enough to tell people apart
+    posed = posed_keypoints(body.motion, in_body[::step])
+    detector, model = correspondence(keypoints.layout, posed.names)
+    distances = []
+    for t, frame, pose in zip(in_track[::step], common[::step], posed.positions, strict=True):
+        if body.frame_of_reference == f"camera:{name}":  # already in this camera's frame
+            pixels, depth = replace(camera, frames=np.array([0]), camera_to_world=np.eye(4)[None]).project(
+                pose[model], 0
+            )
+        elif body.frame_of_reference == "capture":
+            pixels, depth = camera.project(pose[model], int(frame))
+        else:
+            return float("nan")
+        seen = (keypoints.confidence[t, detector] > 0.3) & (depth > 0)
+        distances += list(np.linalg.norm(pixels[seen] - keypoints.pixels[t, detector][seen], axis=1))
+    return float(np.median(distances)) if distances else float("nan")

@@ -1,0 +1,1 @@
+"""Writers of perception tools' file layouts from a synthetic truth."""
