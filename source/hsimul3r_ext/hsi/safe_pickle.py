@@ -38,16 +38,25 @@ _ALLOWED_MODULE_PREFIXES = ("numpy.dtypes",)
 _SPARSE = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array", "coo_array"}
 
 
+def find_safe_class(module: str, name: str) -> Any:
+    """The class a pickle names, when it is one plain arrays and containers need; else UnpicklingError.
+    Other restricted readers (joblib's array records) start from this allowlist."""
+    allowed = (
+        (module, name) in _ALLOWED
+        or module.startswith(_ALLOWED_MODULE_PREFIXES)
+        or (module.startswith("scipy.sparse") and name in _SPARSE)
+    )
+    if not allowed:
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only arrays are accepted")
+    return pickle.Unpickler.find_class(_RESOLVER, module, name)
+
+
 class _ArrayUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        allowed = (
-            (module, name) in _ALLOWED
-            or module.startswith(_ALLOWED_MODULE_PREFIXES)
-            or (module.startswith("scipy.sparse") and name in _SPARSE)
-        )
-        if not allowed:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only arrays are accepted")
-        return super().find_class(module, name)
+        return find_safe_class(module, name)
+
+
+_RESOLVER = _ArrayUnpickler(io.BytesIO())  # resolves an allowed name the way pickle does
 
 
 def load_pickle(path: str | Path) -> Any:

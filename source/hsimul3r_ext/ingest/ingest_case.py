@@ -53,7 +53,7 @@ def ingest(
             scene.capture = CAPTURE_FOLDER
         taken: set[str] = set()
         for spec in objects or []:
-            obj_name = spec.name or object_name(spec.path, taken)
+            obj_name = spec.name or object_name(spec.path.stem, taken)
             if obj_name in taken:
                 raise CaseError(spec.path, "name", f"object name {obj_name!r} is used twice")
             taken.add(obj_name)

@@ -13,7 +13,6 @@ so a gravity-aligned fit can try single objects upright; node transforms are bak
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import trimesh
 from ...hsi.axes import rotation_matrix_list, to_z_up
 from ...hsi.errors import CaseError
 from ..importers.common import source_record
+from ..importers.meshes import object_name
 from .model import GeneratedObject
 
 GENERATORS = ("midi", "trellis", "hunyuan3d", "sam3d", "other")
@@ -43,7 +43,7 @@ def import_multi_instance_glb(path: str | Path, labels: Mapping[str, str] | None
         transform, geometry = scene.graph[node]
         mesh = _triangle_mesh(scene.geometry[geometry], path, f"node {node!r}").copy()
         mesh.apply_transform(transform)
-        name = _identifier(node, taken)
+        name = object_name(node, taken)
         taken.add(name)
         label = (labels or {}).get(node, f"object:{node}")
         objects.append(GeneratedObject(name, _z_up(mesh), label, _record(path, "midi", node, mesh)))
@@ -63,7 +63,7 @@ def import_single_object_glb(
         transform, geometry = scene.graph[node]
         parts.append(_triangle_mesh(scene.geometry[geometry], path, f"node {node!r}").copy().apply_transform(transform))
     mesh = trimesh.util.concatenate(parts)
-    name = _identifier(name or path.stem, set())
+    name = object_name(name or path.stem, set())
     label = mask_label or f"object:{name}"
     return GeneratedObject(name, _z_up(mesh), label, _record(path, generator, None, mesh))
 
@@ -94,17 +94,6 @@ def _z_up(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     transform = np.eye(4)
     transform[:3, :3] = to_z_up("y").as_matrix()
     return mesh.apply_transform(transform)
-
-
-def _identifier(text: str, taken: set[str]) -> str:
-    """A case object name (letters, digits, _ and -, not starting with a digit), unique among `taken`."""
-    base = re.sub(r"[^A-Za-z0-9_\-]", "_", text) or "object"
-    base = base if re.match(r"[A-Za-z_]", base) else f"obj_{base}"
-    name, counter = base, 1
-    while name in taken:
-        counter += 1
-        name = f"{base}_{counter}"
-    return name
 
 
 def _record(path: Path, generator: str, node: str | None, mesh: trimesh.Trimesh) -> dict:

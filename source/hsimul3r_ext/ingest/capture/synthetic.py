@@ -17,6 +17,7 @@ import numpy as np
 from ...body.posed_surface import posed_keypoints
 from ...hsi.case_io import load_case, object_world_mesh
 from ...hsi.scene import HSIScene
+from ...kernels.raycast import look_at
 from .keypoint_layouts import LAYOUTS, body_keypoint
 from .model import CameraTrack, Capture, Keypoints2D, Person
 
@@ -98,18 +99,6 @@ def _interaction_centre(case: HSIScene, joints: np.ndarray) -> np.ndarray:
     return np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, 0.8])
 
 
-def _look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Camera-to-world pose of an OpenCV camera at `eye` looking at `target`, the image's down along -Z."""
-    forward = (target - eye) / np.linalg.norm(target - eye)
-    right = np.cross(forward, [0.0, 0.0, 1.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    pose = np.eye(4)
-    pose[:3, :3] = np.stack([right, down, forward], axis=1)
-    pose[:3, 3] = eye
-    return pose
-
-
 def _cameras(settings: CaptureSettings, centre: np.ndarray, frames: np.ndarray) -> dict[str, CameraTrack]:
     """Fixed cameras on a ring (first one in front of the person, who faces +X), or one camera on an arc."""
     k = np.array([[settings.focal_px, 0, settings.width / 2], [0, settings.focal_px, settings.height / 2], [0, 0, 1]])
@@ -121,12 +110,12 @@ def _cameras(settings: CaptureSettings, centre: np.ndarray, frames: np.ndarray) 
 
     if settings.monocular:
         azimuths = np.linspace(-settings.arc_deg / 2, settings.arc_deg / 2, len(frames)) + 20.0
-        poses = np.stack([_look_at(eye(a), centre) for a in azimuths])
+        poses = np.stack([look_at(eye(a), centre) for a in azimuths])
         return {"cam0": CameraTrack("cam0", k, settings.width, settings.height, frames.copy(), poses)}
     azimuths = 20.0 + np.arange(settings.num_views) * 360.0 / settings.num_views
     return {
         f"cam{i}": CameraTrack(
-            f"cam{i}", k, settings.width, settings.height, frames[:1].copy(), _look_at(eye(a), centre)[None]
+            f"cam{i}", k, settings.width, settings.height, frames[:1].copy(), look_at(eye(a), centre)[None]
         )
         for i, a in enumerate(azimuths)
     }

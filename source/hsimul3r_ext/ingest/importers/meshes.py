@@ -38,9 +38,10 @@ class ObjectSpec:
     keep_origin: bool = False
 
 
-def object_name(path: Path, taken: set[str]) -> str:
-    """A unique identifier from the file name."""
-    base = re.sub(r"[^A-Za-z0-9_\-]", "_", path.stem) or "object"
+def object_name(text: str, taken: set[str]) -> str:
+    """A case object name from `text` (a file's stem, a glb node): letters, digits, _ and -, not starting with a
+    digit, unique among `taken`."""
+    base = re.sub(r"[^A-Za-z0-9_\-]", "_", text) or "object"
     base = base if re.match(r"[A-Za-z_]", base) else f"obj_{base}"
     name, counter = base, 1
     while name in taken:

@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 
 from ....hsi.errors import CaseError
-from ....hsi.safe_pickle import _ArrayUnpickler
+from ....hsi.safe_pickle import find_safe_class
 
-_ALLOWLIST = _ArrayUnpickler(io.BytesIO())  # its find_class is the house allowlist
 _CONTAINERS = {("builtins", "dict"): dict, ("builtins", "list"): list, ("collections", "defaultdict"): defaultdict}
 _DECOMPRESSORS = (
     (b"\x1f\x8b", gzip.decompress),
@@ -63,7 +62,7 @@ class _JoblibUnpickler(pickle._Unpickler):
             return _ArrayRecord
         if (module, name) in _CONTAINERS:
             return _CONTAINERS[(module, name)]
-        return _ALLOWLIST.find_class(module, name)
+        return find_safe_class(module, name)
 
     def load_build(self) -> None:
         super().load_build()
