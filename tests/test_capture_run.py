@@ -90,3 +90,28 @@ def test_a_capture_folder_runs_to_a_report_with_verdicts(written: tuple[Path, Wr
     assert (out / "capture_align" / align["picture"]).is_file()
     after = [errors["after"] for errors in align["reprojection_px"]["0"].values()]
     assert np.mean(after) < 5.0  # against the noisy detections (3 px per axis): the noise itself is ~3.8 px
+
+
+class _RunsCode:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        import os
+
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_capture_with_a_malicious_pickle_is_refused_with_exit_2(
+    written: tuple[Path, WrittenCapture], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pickle
+    import shutil
+
+    folder = tmp_path / "capture"
+    shutil.copytree(written[0], folder)
+    marker = tmp_path / "ran"
+    (folder / "hsfm_output_smplx.pkl").write_bytes(pickle.dumps({"hsfm_places_cameras": _RunsCode(marker)}))
+    assert hsimul3r(["ingest", "--capture", str(folder), "-o", str(tmp_path / "case")]) == 2
+    assert "hsfm_output_smplx.pkl" in capsys.readouterr().err
+    assert not marker.exists() and not (tmp_path / "case").exists()
