@@ -32,7 +32,7 @@ from .model import CameraTrack, Capture, GeneratedObject, Person
 from .object_fit import similarity_from_pairs
 from .objects import import_multi_instance_glb, import_single_object_glb
 from .people import PEOPLE_IMPORTERS, detect_people_format
-from .people.smpl_frames import move_body, rest_pelvis
+from .people.smpl_frames import motion_pelvis_rest, moved_motion
 from .scene_points import import_dust3r_npz, import_hsfm_dust3r
 from .world import Similarity
 
@@ -148,14 +148,11 @@ def _registered(capture: Capture, part: Capture, path: Path, options: MotionImpo
             people.append(person)
         elif reference in ("capture", "gravity") and shared:
             similarity = _tool_to_scene(part, capture, shared)
-            pelvis = rest_pelvis(person.motion.model_type, person.motion.betas, options, person.provenance)
-            orient, transl = move_body(Rotation.from_matrix(similarity.rotation), similarity.translation,
-                                       person.motion.global_orient, person.motion.transl * similarity.scale,
-                                       pelvis * similarity.scale)  # fmt: skip
-            transl += pelvis * (similarity.scale - 1.0)  # the pelvis moves with the scene, the body keeps its size
+            pelvis = motion_pelvis_rest(person.motion, options)
+            moved = moved_motion(person.motion, Rotation.from_matrix(similarity.rotation), similarity.translation,
+                                 pelvis, similarity.scale)  # fmt: skip
             person.provenance["registered_to_scene"] = {"cameras": shared, **similarity.to_json()}
-            people.append(replace(person, motion=replace(person.motion, global_orient=orient, transl=transl,
-                                                         joints=None), frame_of_reference="capture"))  # fmt: skip
+            people.append(replace(person, motion=moved, frame_of_reference="capture"))
         else:
             raise CaseError(
                 path, "cameras",

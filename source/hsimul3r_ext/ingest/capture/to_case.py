@@ -16,14 +16,13 @@ from omegaconf import MISSING
 from scipy.spatial.transform import Rotation
 
 from ...hsi.errors import CaseError
-from ...hsi.motion import Motion
 from ..importers.common import ImportedMotion, MotionImportOptions
 from ..importers.meshes import ObjectSpec
 from ..ingest_case import ingest
 from .folder import import_capture
 from .model import Capture, Person
 from .object_fit import PlacedObject, fit_objects, masked_points
-from .people.smpl_frames import move_body, rest_pelvis
+from .people.smpl_frames import motion_pelvis_rest, moved_motion
 from .world import fit_floor, metric_scale, world_capture
 
 
@@ -131,21 +130,9 @@ def _in_world(person: Person, world: Capture, models_dir: Path | None) -> Person
         )  # fmt: skip
     camera = world.cameras[reference.removeprefix("camera:")]
     poses = np.stack([camera.pose(int(frame)) for frame in person.frames])
-    motion = person.motion
-    pelvis = _pelvis_rest(motion, models_dir)
-    orient, transl = move_body(Rotation.from_matrix(poses[:, :3, :3]), poses[:, :3, 3], motion.global_orient,
-                               motion.transl, pelvis)  # fmt: skip
-    joints = None
-    if motion.joints is not None:
-        joints = np.einsum("tij,tkj->tki", poses[:, :3, :3], motion.joints) + poses[:, None, :3, 3]
-    return replace(person, motion=replace(motion, global_orient=orient, transl=transl, joints=joints),
-                   frame_of_reference="capture")  # fmt: skip
-
-
-def _pelvis_rest(motion: Motion, models_dir: Path | None) -> np.ndarray:
-    if motion.pelvis_rest is not None:
-        return np.asarray(motion.pelvis_rest, dtype=np.float64)
-    return rest_pelvis(motion.model_type, motion.betas, MotionImportOptions(body_models=models_dir), {})
+    pelvis = motion_pelvis_rest(person.motion, MotionImportOptions(body_models=models_dir))
+    moved = moved_motion(person.motion, Rotation.from_matrix(poses[:, :3, :3]), poses[:, :3, 3], pelvis)
+    return replace(person, motion=moved, frame_of_reference="capture")
 
 
 def _rested(obj: PlacedObject, within_m: float) -> float:

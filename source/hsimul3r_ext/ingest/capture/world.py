@@ -21,8 +21,10 @@ from ...body.posed_surface import posed_keypoints
 from ...hsi.errors import CaseError
 from ...hsi.motion import Motion
 from ...hsi.smpl_layout import BODY_POSE_WIDTH
+from ..importers.common import MotionImportOptions
 from .keypoint_layouts import correspondence
 from .model import CameraTrack, Capture, Keypoints2D, Person, SceneGeometry
+from .people.smpl_frames import motion_pelvis_rest, moved_motion
 
 
 @dataclass(frozen=True)
@@ -478,18 +480,9 @@ def _moved_scene(scene: SceneGeometry, similarity: Similarity) -> SceneGeometry:
 
 
 def _moved_person(person: Person, similarity: Similarity, models_dir: str | Path | None) -> Person:
-    """SMPL turns the body about its rest pelvis J, which sits at J + transl: the pelvis moves with the
-    similarity and the body keeps its own (metric) size."""
-    motion = person.motion
-    if motion is None:
+    if person.motion is None:
         return person
-    rest = _rest_keypoints(motion, models_dir)
-    pelvis_rest = rest.positions[0, rest.index("pelvis")]
+    pelvis = motion_pelvis_rest(person.motion, MotionImportOptions(body_models=models_dir))
     rotation = Rotation.from_matrix(similarity.rotation)
-    moved = replace(
-        motion,
-        global_orient=(rotation * Rotation.from_rotvec(motion.global_orient)).as_rotvec(),
-        transl=similarity.apply(pelvis_rest + motion.transl) - pelvis_rest,
-        joints=None if motion.joints is None else similarity.apply(motion.joints),
-    )
+    moved = moved_motion(person.motion, rotation, similarity.translation, pelvis, similarity.scale)
     return replace(person, motion=moved)

@@ -9,6 +9,7 @@ the body model that will pose the motion: the user's `--pelvis-offset`, else the
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from scipy.spatial.transform import Rotation
 from ....body.model_files import read_model_arrays, rest_joints
 from ....body.models import locate_motion_body
 from ....hsi.errors import CaseError
+from ....hsi.motion import Motion
 from ...importers.common import MotionImportOptions, numbers
 
 VIDEO_FPS = 30.0  # trackers keep no frame rate; video frame indices are what they give
@@ -71,6 +73,30 @@ def move_body(
     """SMPL root parameters after moving the world by x -> rotation(x) + offset (per frame or fixed)."""
     orient = (rotation * Rotation.from_rotvec(global_orient)).as_rotvec()
     return orient, rotation.apply(transl + pelvis_rest) + offset - pelvis_rest
+
+
+def moved_motion(
+    motion: Motion, rotation: Rotation, offset: np.ndarray, pelvis_rest: np.ndarray, scale: float = 1.0
+) -> Motion:
+    """The motion after its world moved by x -> scale * rotation(x) + offset (per frame or fixed): the pelvis
+    moves with the world, the body keeps its metric size (a scene up to scale does not shrink people)."""
+    orient, transl = move_body(rotation, offset, motion.global_orient, motion.transl, pelvis_rest)
+    pelvis_before, pelvis_after = motion.transl + pelvis_rest, transl + pelvis_rest
+    pelvis_after += (scale - 1.0) * rotation.apply(pelvis_before)
+    joints = None
+    if motion.joints is not None:  # rigid about the pelvis
+        local = motion.joints - pelvis_before[:, None]
+        frames, count = local.shape[:2]
+        turn = rotation if rotation.single else rotation[np.repeat(np.arange(frames), count)]
+        joints = turn.apply(local.reshape(-1, 3)).reshape(local.shape) + pelvis_after[:, None]
+    return replace(motion, global_orient=orient, transl=pelvis_after - pelvis_rest, joints=joints)
+
+
+def motion_pelvis_rest(motion: Motion, options: MotionImportOptions) -> np.ndarray:
+    """J_pelvis of the body posing `motion`: the rest pelvis it was anchored to, else the body model's."""
+    if motion.pelvis_rest is not None:
+        return np.asarray(motion.pelvis_rest, dtype=np.float64)
+    return rest_pelvis(motion.model_type, motion.betas, options, {})
 
 
 def average_betas(betas: np.ndarray, record: dict[str, Any]) -> np.ndarray:
