@@ -179,6 +179,43 @@ class TestGenericSmpl:
         assert not marker.exists()
 
 
+class TestTensorsInPickles:
+    """HSfM's dumps keep DUSt3R's network output as torch tensors pickled with the pickle module."""
+
+    def test_tensors_are_rebuilt(self, tmp_path: Path) -> None:
+        from hsimul3r_ext.hsi.safe_pickle import load_pickle
+
+        (tmp_path / "d.pkl").write_bytes(pickle.dumps({"net": {"conf": torch.arange(6.0).reshape(2, 3)}}))
+        np.testing.assert_array_equal(
+            load_pickle(tmp_path / "d.pkl")["net"]["conf"].numpy(), np.arange(6.0).reshape(2, 3)
+        )
+
+    def test_a_storage_that_would_run_code_is_refused(self, tmp_path: Path) -> None:
+        import io
+
+        from torch.storage import _load_from_bytes
+
+        from hsimul3r_ext.hsi.safe_pickle import load_pickle
+
+        marker = tmp_path / "pwned"
+
+        class Exploit:
+            def __reduce__(self):
+                return (Path.touch, (marker,))
+
+        saved = io.BytesIO()
+        torch.save(Exploit(), saved)
+
+        class Storage:
+            def __reduce__(self):
+                return (_load_from_bytes, (saved.getvalue(),))
+
+        (tmp_path / "d.pkl").write_bytes(pickle.dumps({"net": Storage()}))
+        with pytest.raises(CaseError, match=r"d\.pkl: pickle: not a safe array pickle"):
+            load_pickle(tmp_path / "d.pkl")
+        assert not marker.exists()
+
+
 class TestBodyTransforms:
     def test_protomotions_round_trip(self, tmp_path: Path) -> None:
         truth = body_transforms(30, seed=2)

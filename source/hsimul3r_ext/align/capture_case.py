@@ -37,7 +37,8 @@ def align_capture_case(
         raise CaseError(case_dir, "capture", "the case has no capture folder or no motion: nothing to align")
     evidence = load_evidence(case_dir / scene.capture)
     person = replace(evidence.people[0], motion=scene.motion, frame_of_reference="capture")
-    capture = replace(evidence, people=[person], metric=False)  # the scale is refined, not trusted
+    # metric already (the capture stage's scale from the bones); refined where two viewpoints see the person at once
+    capture = replace(evidence, people=[person], metric=True)
     result = align_capture(capture, config, source=case_dir / scene.capture, models_dir=models_dir)
     aligned = result.apply(capture)
     picture = plot_capture_alignment(folder / PICTURE, scene.name, capture, result)

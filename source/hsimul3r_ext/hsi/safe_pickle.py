@@ -38,9 +38,31 @@ _ALLOWED_MODULE_PREFIXES = ("numpy.dtypes",)
 _SPARSE = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array", "coo_array"}
 
 
+def _storage_from_bytes(data: bytes) -> Any:
+    """A torch storage as `pickle.dumps` of a tensor carries it (torch.save bytes), read with torch's own
+    restricted loader instead of the `torch.load(weights_only=False)` the pickle names."""
+    import torch
+
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
+def _tensor_from_storage(*args: Any) -> Any:
+    from torch._utils import _rebuild_tensor_v2
+
+    return _rebuild_tensor_v2(*args)
+
+
+# Tensors pickled with the pickle module (HSfM keeps DUSt3R's network output so): rebuilt, never by a callable
+# the file chooses.
+_TORCH = {("torch.storage", "_load_from_bytes"): _storage_from_bytes,
+          ("torch._utils", "_rebuild_tensor_v2"): _tensor_from_storage}  # fmt: skip
+
+
 def find_safe_class(module: str, name: str) -> Any:
     """The class a pickle names, when it is one plain arrays and containers need; else UnpicklingError.
     Other restricted readers (joblib's array records) start from this allowlist."""
+    if (module, name) in _TORCH:
+        return _TORCH[module, name]
     allowed = (
         (module, name) in _ALLOWED
         or module.startswith(_ALLOWED_MODULE_PREFIXES)
@@ -67,8 +89,8 @@ def load_pickle(path: str | Path) -> Any:
             return _ArrayUnpickler(stream, encoding="latin1").load()
     except OSError as err:
         raise CaseError(path, "file", f"cannot read: {err.strerror or err}") from None
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError) as err:
-        raise CaseError(path, "pickle", f"not a safe array pickle ({err})") from None
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, RuntimeError) as err:
+        raise CaseError(path, "pickle", f"not a safe array pickle ({str(err).splitlines()[0]})") from None
 
 
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:

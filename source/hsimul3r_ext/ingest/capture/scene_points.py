@@ -12,8 +12,8 @@ DUSt3R's camera-to-world poses, OpenCV axes. Layouts read:
   {"dust3r_network_output": ..., "dust3r_ga_output": {image stem: {"rgbimg" (H, W, 3) in [0, 1],
   "intrinsic" (3, 3), "cam2world" (4, 4), "pts3d" (H, W, 3), "depths" (H, W), "msk" (H, W), "conf" (H, W),
   "affine_matrix" (2, 3)}}}; older dumps keep the per-image entries at the top level beside
-  "non_img_specific". The image stem names the camera; all views are capture frame 0. Only plain arrays are
-  accepted (`hsi.safe_pickle`): a dump that still holds the network output as torch tensors is refused.
+  "non_img_specific". The image stem names the camera; all views are capture frame 0. The pickle is read by
+  `hsi.safe_pickle` (the network output's torch tensors rebuilt through `torch.load(weights_only=True)`).
 - `.glb` / `.ply` point clouds (DUSt3R's demo export, any tool's cloud): reference geometry in the file's own
   frame, no cameras, no point maps, confidence 1. A glb's point clouds are read, or, when it has none, its
   largest mesh (DUSt3R's camera cones are small meshes beside the scene). DUSt3R's demo glb frame is its
