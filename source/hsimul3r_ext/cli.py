@@ -62,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         help="capture folder (DUSt3R scene, people trackers' files, ViTPose, SAM2, generated objects: docs/capture.md)"
         "; the case is one person's, in a metric world, with the 2D evidence kept",
     )  # fmt: skip
-    ingest.add_argument("--person", help="with --capture: the person id (default: the first one seen in 2D)")
+    ingest.add_argument(
+        "--person", help="with --capture: the person id (default: the first one seen in 2D); `all`: one case per "
+        "person, OUT/<id>",
+    )  # fmt: skip
     ingest.add_argument(
         "--motion-format",
         choices=("amass", "smpl", "protomotions", "beyondmimic"),
@@ -352,19 +355,30 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 
 def _ingest_capture(args: argparse.Namespace) -> int:
-    from .hsi.case_io import load_case
-    from .ingest.capture.to_case import capture_case, load_capture_config
-    from .ingest.preview import summary
+    from .ingest.capture.folder import import_capture
 
     if args.motion is not None or args.object or args.point_cloud:
         raise CaseError(args.capture, "--capture", "a capture brings its own motion, objects and points: drop "
                         "--motion, --object and --point-cloud")  # fmt: skip
-    overrides = [] if args.person is None else [f"capture.person={args.person}"]
+    if args.person != "all":
+        overrides = [] if args.person is None else [f"capture.person={args.person}"]
+        return _ingest_one_person(args, args.out, overrides)
+    people = [p.person_id for p in import_capture(args.capture).people if p.motion is not None and p.keypoints]
+    for person in people:  # one case per person, OUT/<person>
+        _ingest_one_person(args, args.out / person, [f"capture.person={person}"])
+    return 0
+
+
+def _ingest_one_person(args: argparse.Namespace, out: Path, overrides: list[str]) -> int:
+    from .hsi.case_io import load_case
+    from .ingest.capture.to_case import capture_case, load_capture_config
+    from .ingest.preview import summary
+
     config = load_capture_config(overrides)
-    record = capture_case(args.capture, args.out, config, models_dir=args.body_models, overwrite=args.overwrite)
-    print(summary(load_case(args.out)))
+    record = capture_case(args.capture, out, config, models_dir=args.body_models, overwrite=args.overwrite)
+    print(summary(load_case(out)))
     print(f"person {record['person']} of {len(record['people'])}, cameras {', '.join(record['cameras'])}")
-    print(f"case written to {args.out}")
+    print(f"case written to {out}")
     return 0
 
 
