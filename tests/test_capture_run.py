@@ -31,6 +31,17 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, WrittenCapt
 
 
 @pytest.fixture(scope="module")
+def monocular(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, WrittenCapture, Path]:
+    """A moving camera: DUSt3R over the video's frames, TRAM's people, ViTPose and SAM2 on the one camera."""
+    folder = tmp_path_factory.mktemp("monocular") / "sit_chair"
+    settings = CaptureSettings(monocular=True, width=320, height=240, focal_px=300.0, frame_step=10)
+    written = write_capture_folder(EXAMPLES / "sit_chair_clean", folder, settings, point_map_scale=1.0)
+    out = tmp_path_factory.mktemp("monocular_case") / "case"
+    assert hsimul3r(["ingest", "--capture", str(folder), "-o", str(out)]) == 0
+    return folder, written, out
+
+
+@pytest.fixture(scope="module")
 def ingested(written: tuple[Path, WrittenCapture], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ingested") / "case"
     assert hsimul3r(["ingest", "--capture", str(written[0]), "-o", str(out)]) == 0
@@ -44,15 +55,18 @@ def _truth_to_case(written: WrittenCapture, case: Path) -> Similarity:
 
     truth = written.synthetic.truth.cameras
     ours = load_evidence(case / "capture").cameras
-    names = sorted(truth)
+    names = sorted(truth)  # every pose of every camera: a moving camera's too
     return similarity_from_pairs(
-        np.stack([truth[n].camera_to_world[0][:3, 3] for n in names]),
-        np.stack([ours[n].camera_to_world[0][:3, 3] for n in names]),
+        np.concatenate([truth[n].camera_to_world[:, :3, 3] for n in names]),
+        np.concatenate([ours[n].camera_to_world[:, :3, 3] for n in names]),
     )
 
 
 def test_the_case_is_in_the_true_metric_gravity_aligned_world(written: tuple[Path, WrittenCapture], ingested: Path):
-    mapping = _truth_to_case(written[1], ingested)
+    _check_world(_truth_to_case(written[1], ingested))
+
+
+def _check_world(mapping: Similarity) -> None:
     tilt = np.degrees(np.arccos(np.clip(mapping.rotation[2, 2], -1.0, 1.0)))
     assert tilt < 1.0  # the floor normal: the truth's up is the case's up
     assert abs(mapping.scale - 1.0) < 0.02  # the metric scale
@@ -60,16 +74,27 @@ def test_the_case_is_in_the_true_metric_gravity_aligned_world(written: tuple[Pat
 
 
 def test_the_person_and_the_chair_land_where_they_were(written: tuple[Path, WrittenCapture], ingested: Path) -> None:
-    synthetic = written[1].synthetic
-    mapping = _truth_to_case(written[1], ingested)
-    scene = load_case(ingested)
-    frame = int(load_evidence(ingested / "capture").people[0].frames[0])
+    _check_person_and_chair(written[1], ingested)
+
+
+def test_a_monocular_capture_lands_in_the_true_world(monocular: tuple[Path, WrittenCapture, Path]) -> None:
+    _, written, case = monocular
+    assert len(load_evidence(case / "capture").cameras["cam0"].frames) > 5  # one moving camera
+    _check_world(_truth_to_case(written, case))
+    _check_person_and_chair(written, case)
+
+
+def _check_person_and_chair(written: WrittenCapture, case: Path) -> None:
+    synthetic = written.synthetic
+    mapping = _truth_to_case(written, case)
+    scene = load_case(case)
+    frames = load_evidence(case / "capture").people[0].frames
     truth_motion = synthetic.truth.people[0].motion
-    true_pelvis = posed_keypoints(truth_motion, np.array([frame])).positions[0, 0]
-    pelvis = posed_keypoints(scene.motion, np.array([0])).positions[0, 0]
-    assert np.linalg.norm(pelvis - mapping.apply(true_pelvis)) < 0.05
+    true_pelvis = posed_keypoints(truth_motion, frames).positions[:, 0]
+    pelvis = posed_keypoints(scene.motion).positions[:, 0]
+    assert np.linalg.norm(pelvis - mapping.apply(true_pelvis), axis=1).max() < 0.05
     truth_chair = object_world_mesh(synthetic.case.objects[0], synthetic.case.root)
-    chair = np.asarray(object_world_mesh(scene.object("chair"), ingested).vertices)
+    chair = np.asarray(object_world_mesh(scene.object("chair"), case).vertices)
     expected = mapping.apply(np.asarray(truth_chair.vertices))
     gaps, nearest = cKDTree(expected).query(chair)
     assert gaps.max() < 0.03  # every corner of the placed chair within 3 cm of the true one's
@@ -115,3 +140,17 @@ def test_a_capture_with_a_malicious_pickle_is_refused_with_exit_2(
     assert hsimul3r(["ingest", "--capture", str(folder), "-o", str(tmp_path / "case")]) == 2
     assert "hsfm_output_smplx.pkl" in capsys.readouterr().err
     assert not marker.exists() and not (tmp_path / "case").exists()
+
+
+def test_the_scene_points_leave_the_people_out(written: tuple[Path, WrittenCapture]) -> None:
+    from hsimul3r_ext.ingest.capture.folder import import_capture
+    from hsimul3r_ext.ingest.capture.masks import mask_at
+
+    capture = import_capture(written[0])
+    confident = sum(int((m.confidence > 1.5).sum()) for m in capture.scene.point_maps)
+    on_people = 0
+    for point_map in capture.scene.point_maps:
+        ids, labels = mask_at(capture, point_map)
+        people = [i for i, label in labels.items() if label.startswith("person:")]
+        on_people += int((np.isin(ids, people) & (point_map.confidence > 1.5)).sum())
+    assert on_people > 100 and len(capture.scene.points) == confident - on_people

@@ -28,6 +28,7 @@ from ...hsi.errors import CaseError
 from ..importers.common import MotionImportOptions
 from .evidence import import_sam2_masks, import_vitpose
 from .keypoint_layouts import correspondence
+from .masks import mask_at
 from .model import CameraTrack, Capture, GeneratedObject, Person
 from .object_fit import similarity_from_pairs
 from .objects import import_multi_instance_glb, import_single_object_glb
@@ -121,9 +122,32 @@ def import_capture(folder: Path, options: MotionImportOptions | None = None, fps
         part = import_sam2_masks(path, camera, fps=capture.fps)
         capture.masks.update(part.masks)
         capture.provenance += part.provenance
+    _without_people(capture)
     capture.objects = _objects(sources.objects)
     _attach_tracks(capture, tracks, folder)
     return capture
+
+
+def _without_people(capture: Capture) -> None:
+    """The scene's points leave out the pixels the masks give to people: a reconstruction network's point maps
+    hold the people too, and the floor fit and the objects want the static scene."""
+    scene = capture.scene
+    if scene is None or not scene.point_maps or not capture.masks:
+        return
+    floor = float(scene.provenance.get("min_confidence", 0.0))
+    points, confidence, dropped = [], [], 0
+    for point_map in scene.point_maps:
+        keep = (point_map.confidence > floor) & np.isfinite(point_map.points).all(axis=-1)
+        masked = mask_at(capture, point_map)
+        if masked is not None:
+            people = [i for i, label in masked[1].items() if label.startswith("person:")]
+            person = np.isin(masked[0], people) & keep
+            dropped += int(person.sum())
+            keep &= ~person
+        points.append(point_map.points[keep])
+        confidence.append(point_map.confidence[keep])
+    scene.provenance["notes"].append(f"{dropped} points on people's masks left out of the scene's points")
+    capture.scene = replace(scene, points=np.concatenate(points), confidence=np.concatenate(confidence), colors=None)
 
 
 def _registered(capture: Capture, part: Capture, path: Path, options: MotionImportOptions) -> list[Person]:
@@ -141,17 +165,22 @@ def _registered(capture: Capture, part: Capture, path: Path, options: MotionImpo
         only = next(iter(capture.cameras))
         part = _renamed(part, only)
     shared = sorted(set(part.cameras) & set(capture.cameras))
+    registration = _tool_to_scene(part, capture, shared) if shared else None
     people = []
     for person in part.people:
         reference = person.frame_of_reference
+        if registration is not None:
+            person.provenance["registered_to_scene"] = {
+                **registration,
+                "similarity": registration["similarity"].to_json(),
+            }
         if reference.startswith("camera:") and reference.removeprefix("camera:") in capture.cameras:
             people.append(person)
-        elif reference in ("capture", "gravity") and shared:
-            similarity = _tool_to_scene(part, capture, shared)
+        elif reference in ("capture", "gravity") and registration is not None:
+            similarity = registration["similarity"]
             pelvis = motion_pelvis_rest(person.motion, options)
             moved = moved_motion(person.motion, Rotation.from_matrix(similarity.rotation), similarity.translation,
                                  pelvis, similarity.scale)  # fmt: skip
-            person.provenance["registered_to_scene"] = {"cameras": shared, **similarity.to_json()}
             people.append(replace(person, motion=moved, frame_of_reference="capture"))
         else:
             raise CaseError(
@@ -175,8 +204,9 @@ def _renamed(part: Capture, name: str) -> Capture:
     return replace(part, cameras=cameras, people=people)
 
 
-def _tool_to_scene(part: Capture, capture: Capture, shared: list[str]) -> Similarity:
-    """Tool world -> capture frame, from the poses of the cameras both know (at the frames both have)."""
+def _tool_to_scene(part: Capture, capture: Capture, shared: list[str]) -> dict:
+    """Tool world -> capture frame, from the poses of the cameras both know (at the frames both have): the
+    similarity, and whether its scale was measured (two or more camera positions) with the centres' residual."""
     tool, scene = [], []
     for name in shared:
         ours, theirs = capture.cameras[name], part.cameras[name]
@@ -185,9 +215,16 @@ def _tool_to_scene(part: Capture, capture: Capture, shared: list[str]) -> Simila
         scene += [ours.pose(int(f)) for f in frames]
     tool_centres, scene_centres = np.stack([p[:3, 3] for p in tool]), np.stack([p[:3, 3] for p in scene])
     if np.ptp(tool_centres, axis=0).max() > 1e-6:
-        return similarity_from_pairs(tool_centres, scene_centres)
+        similarity = similarity_from_pairs(tool_centres, scene_centres)
+        residual = np.linalg.norm(similarity.apply(tool_centres) - scene_centres, axis=1)
+        spread = float(
+            np.sqrt(np.mean(residual**2)) / np.linalg.norm(scene_centres - scene_centres.mean(0), axis=1).mean()
+        )
+        return {"cameras": shared, "poses": len(tool), "similarity": similarity, "scale_measured": True,
+                "relative_residual": spread}  # fmt: skip
     rotation = scene[0][:3, :3] @ tool[0][:3, :3].T
-    return Similarity(1.0, rotation, scene_centres[0] - rotation @ tool_centres[0])
+    similarity = Similarity(1.0, rotation, scene_centres[0] - rotation @ tool_centres[0])
+    return {"cameras": shared, "poses": len(tool), "similarity": similarity, "scale_measured": False}
 
 
 def _known_camera(capture: Capture, camera: str, path: Path) -> None:

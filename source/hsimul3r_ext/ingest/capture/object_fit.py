@@ -28,6 +28,7 @@ from scipy.spatial.transform import Rotation
 
 from ...hsi.errors import CaseError
 from ...kernels.mesh_distance import MeshDistance
+from .masks import mask_at
 from .model import Capture, GeneratedObject
 from .world import Similarity
 
@@ -49,23 +50,15 @@ class PlacedObject:
 
 
 def masked_points(capture: Capture, mask_label: str, min_confidence: float = 0.0) -> np.ndarray:
-    """Scene points (N, 3) of the point maps whose pixels carry `mask_label` in that camera's mask at that frame.
-
-    A mask of another resolution than the point map is read at the nearest pixel (DUSt3R works on downsized
-    images)."""
+    """Scene points (N, 3) of the point maps whose pixels carry `mask_label` in that camera's mask at that frame."""
     found = []
     for point_map in [] if capture.scene is None else capture.scene.point_maps:
-        masks = capture.masks.get(point_map.camera)
-        ids = [] if masks is None else [i for i, label in masks.labels.items() if label == mask_label]
-        hit = [] if masks is None else np.flatnonzero(masks.frames == point_map.frame)
-        if not ids or not len(hit):
+        masked = mask_at(capture, point_map)
+        ids = [] if masked is None else [i for i, label in masked[1].items() if label == mask_label]
+        if not ids:
             continue
-        id_map = masks.ids[hit[0]]
-        height, width = point_map.points.shape[:2]
-        rows = np.arange(height) * id_map.shape[0] // height
-        cols = np.arange(width) * id_map.shape[1] // width
         # eroded by a pixel: a point-map pixel at the silhouette's edge may see what lies behind the object
-        inside = binary_erosion(np.isin(id_map[np.ix_(rows, cols)], ids)) & (point_map.confidence > min_confidence)
+        inside = binary_erosion(np.isin(masked[0], ids)) & (point_map.confidence > min_confidence)
         inside &= np.isfinite(point_map.points).all(axis=-1)
         found.append(point_map.points[inside])
     return np.concatenate(found) if found else np.zeros((0, 3))

@@ -109,27 +109,29 @@ def scaled_pinhole(camera: CameraTrack, frame: int, image_scale: float) -> Pinho
 def add_scene(synthetic: SyntheticCapture, image_scale: float = 0.25) -> None:
     """Fill `truth.scene` (static points seen by the cameras, point maps) and `truth.masks` in place.
 
-    Point maps: one per camera pose (a fixed camera once, a moving one at each of its frames). Masks: every
-    camera at every frame a person is in, at the camera's full size.
+    Point maps: one per camera pose (a fixed camera once, a moving one at each of its frames), people in them as
+    a reconstruction network sees them; the scene's points leave the people out. Masks: every camera at every
+    frame a person is in, at the camera's full size.
     """
     truth = synthetic.truth
     renderer = SceneRenderer(synthetic)
     people = np.array(renderer.person_ids)
-    point_maps = []
+    point_maps, statics = [], []
     for camera in truth.cameras.values():
         for frame in camera.frames:
             view = renderer.render(camera, int(frame), image_scale)
-            static = (view.facing > 0) & ~np.isin(view.ids, people)
-            confidence = np.where(static, 1.0 + (MAX_CONFIDENCE - 1.0) * view.facing, 0.0)
+            confidence = np.where(view.facing > 0, 1.0 + (MAX_CONFIDENCE - 1.0) * view.facing, 0.0)
             point_maps.append(PointMap(camera.name, int(frame), view.points, confidence))
-    seen = [m.confidence > 0 for m in point_maps]
+            statics.append((confidence > 0) & ~np.isin(view.ids, people))
+    seen = statics
     truth.scene = SceneGeometry(
         points=np.concatenate([m.points[s] for m, s in zip(point_maps, seen, strict=True)]),
         confidence=np.concatenate([m.confidence[s] for m, s in zip(point_maps, seen, strict=True)]),
         point_maps=point_maps,
         provenance={
             "source": "synthetic render", "image_scale": image_scale, "floor_half_size_m": FLOOR_HALF_SIZE_M,
-            "confidence": f"1 + {MAX_CONFIDENCE - 1:g} |cos(ray, normal)|; 0 off the static scene",
+            "confidence": f"1 + {MAX_CONFIDENCE - 1:g} |cos(ray, normal)|, people included (as DUSt3R sees them); "
+            "the scene's points are the static ones",
             "point_map_to_image": {name: [[1 / image_scale, 0.0, 0.0], [0.0, 1 / image_scale, 0.0]]
                                    for name in truth.cameras},
         },

@@ -6,8 +6,9 @@ DUSt3R's camera-to-world poses, OpenCV axes. Layouts read:
 - plain `.npz` (DUSt3R's global aligner outputs stacked: `get_pts3d`, `im_conf`, `get_im_poses`,
   `get_intrinsics` or `get_focals` + `get_principal_points`): `pts3d` (V, H, W, 3), `conf` (V, H, W),
   `cam2world` (V, 4, 4), `intrinsics` (V, 3, 3) or `focals` (V,) / (V, 1) with `pp` (V, 2); optional
-  `images` (V, H, W, 3; RGB in [0, 1] or 0-255), `names` (V,) camera names (default "view<i>"), `frames` (V,)
-  capture frames (default 0) and `affine_matrix` (V, 2, 3) as in HSfM's dump.
+  `images` (V, H, W, 3; RGB in [0, 1] or 0-255), `names` (V,) camera names (default "view<i>"; a name at
+  several frames is one moving camera, a video's), `frames` (V,) capture frames (default 0) and
+  `affine_matrix` (V, 2, 3) as in HSfM's dump.
 - HSfM's dump `dust3r_reconstruction_results_<name>.pkl` (get_world_env_dust3r_for_hsfm.py): a pickle
   {"dust3r_network_output": ..., "dust3r_ga_output": {image stem: {"rgbimg" (H, W, 3) in [0, 1],
   "intrinsic" (3, 3), "cam2world" (4, 4), "pts3d" (H, W, 3), "depths" (H, W), "msk" (H, W), "conf" (H, W),
@@ -28,6 +29,7 @@ camera's is kept in the scene's provenance (`point_map_to_image`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +59,11 @@ def import_dust3r_npz(path: Path, min_confidence: float = DEFAULT_MIN_CONFIDENCE
     names = [f"view{i}" for i in range(views)]
     if "names" in arrays:
         names = [str(name) for name in np.asarray(arrays["names"]).reshape(-1)]
-        if len(names) != views or len(set(names)) != views:
-            raise CaseError(path, "names", f"expected {views} distinct camera names, got {names}")
+        if len(names) != views:
+            raise CaseError(path, "names", f"expected {views} camera names, got {len(names)}")
     frames = _optional(arrays, "frames", (views,), path, np.zeros(views)).astype(np.int64)
+    if len(set(zip(names, frames.tolist(), strict=True))) != views:
+        raise CaseError(path, "names", "a camera name repeats at one frame: each view is one camera at one frame")
     affines = _optional(arrays, "affine_matrix", (views, 2, 3), path, np.tile(_IDENTITY_AFFINE, (views, 1, 1)))
     conf, cam2world = (_per_view(arrays, key, views, path) for key in ("conf", "cam2world"))
     images = _per_view(arrays, "images", views, path) if "images" in arrays else [None] * views
@@ -68,8 +72,8 @@ def import_dust3r_npz(path: Path, min_confidence: float = DEFAULT_MIN_CONFIDENCE
          "intrinsic": _intrinsics(arrays, i, views, path), "rgbimg": images[i]}
         for i in range(views)
     ]  # fmt: skip
-    views_by_name = dict(zip(names, entries, strict=True))
-    return _capture(path, "dust3r_npz", views_by_name, [int(f) for f in frames], min_confidence, fps)
+    return _capture(path, "dust3r_npz", list(zip(names, entries, strict=True)), [int(f) for f in frames],
+                    min_confidence, fps)  # fmt: skip
 
 
 def import_hsfm_dust3r(path: Path, min_confidence: float = DEFAULT_MIN_CONFIDENCE, fps: float = 30.0) -> Capture:
@@ -94,7 +98,7 @@ def import_hsfm_dust3r(path: Path, min_confidence: float = DEFAULT_MIN_CONFIDENC
             "affine_matrix": numbers(entry.get("affine_matrix", _IDENTITY_AFFINE), path, f"{name}.affine_matrix"),
             "rgbimg": entry.get("rgbimg"),
         }
-    return _capture(path, "hsfm_dust3r", entries, [0] * len(entries), min_confidence, fps)
+    return _capture(path, "hsfm_dust3r", list(entries.items()), [0] * len(entries), min_confidence, fps)
 
 
 def import_scene_cloud(path: Path, fps: float = 30.0) -> Capture:
@@ -115,10 +119,11 @@ _IDENTITY_AFFINE = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
 def _capture(
-    path: Path, importer: str, entries: dict[str, dict[str, Any]], frames: list[int], min_confidence: float,
+    path: Path, importer: str, entries: list[tuple[str, dict[str, Any]]], frames: list[int], min_confidence: float,
     fps: float,
 ) -> Capture:  # fmt: skip
-    """The views' cameras, point maps and confident points, with the record of what was converted."""
+    """The views' cameras, point maps and confident points, with the record of what was converted. Views of
+    one camera name at several frames (a video's) make one moving camera."""
     record = source_record(path, importer)
     record["notes"] += [
         "the tool's frame kept as the capture frame; units unknown (metric: false)",
@@ -127,7 +132,7 @@ def _capture(
     ]
     cameras, point_maps, to_image = {}, [], {}
     points, confidence, colors = [], [], []
-    for (name, entry), frame in zip(entries.items(), frames, strict=True):
+    for (name, entry), frame in zip(entries, frames, strict=True):
         pts3d, conf = entry["pts3d"], entry["conf"]
         if pts3d.ndim != 3 or pts3d.shape[-1] != 3:
             raise CaseError(path, f"{name}.pts3d", f"expected (H, W, 3), got {pts3d.shape}")
@@ -138,7 +143,8 @@ def _capture(
         affine = entry["affine_matrix"]
         if affine.shape != (2, 3) or not np.isfinite(affine).all() or affine[0, 0] <= 0 or affine[1, 1] <= 0:
             raise CaseError(path, f"{name}.affine_matrix", "expected a (2, 3) scale-and-shift with positive scales")
-        cameras[name] = _camera(name, entry["intrinsic"], entry["cam2world"], affine, pts3d.shape[:2], frame, path)
+        camera = _camera(name, entry["intrinsic"], entry["cam2world"], affine, pts3d.shape[:2], frame, path)
+        cameras[name] = camera if name not in cameras else _joined(cameras[name], camera, path)
         point_maps.append(PointMap(name, frame, pts3d, conf))
         to_image[name] = affine.tolist()
         keep = conf > min_confidence
@@ -157,6 +163,19 @@ def _capture(
         colors=None if any(c is None for c in colors) else np.concatenate(colors), provenance=record,
     )  # fmt: skip
     return Capture(fps=fps, cameras=cameras, scene=scene, metric=False, provenance=[record])
+
+
+def _joined(track: CameraTrack, view: CameraTrack, path: Path) -> CameraTrack:
+    """A moving camera's track with one more frame's pose (its intrinsics must not change)."""
+    if not np.allclose(track.intrinsics, view.intrinsics, rtol=1e-6) or (track.width, track.height) != (
+        view.width,
+        view.height,
+    ):
+        raise CaseError(path, f"{view.name}.intrinsic", "a camera's intrinsics and image size change between frames")
+    order = np.argsort(np.concatenate([track.frames, view.frames]), kind="stable")
+    frames = np.concatenate([track.frames, view.frames])[order]
+    poses = np.concatenate([track.camera_to_world, view.camera_to_world])[order]
+    return replace(track, frames=frames, camera_to_world=poses)
 
 
 def _camera(

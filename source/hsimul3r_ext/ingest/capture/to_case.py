@@ -23,7 +23,7 @@ from .folder import import_capture
 from .model import Capture, Person
 from .object_fit import PlacedObject, fit_objects, masked_points
 from .people.smpl_frames import motion_pelvis_rest, moved_motion
-from .world import fit_floor, metric_scale, world_capture
+from .world import ScaleFit, fit_floor, metric_scale, world_capture
 
 
 @dataclass
@@ -57,7 +57,7 @@ def capture_case(
         raise CaseError(capture_dir, "scene", "no scene reconstruction: the floor and the objects come from it")
     poses = np.concatenate([camera.camera_to_world for camera in capture.cameras.values()])
     floor = fit_floor(capture.scene.points, capture.scene.confidence, cameras=poses)
-    scale = None if capture.metric else metric_scale(capture, person.person_id, models_dir=models_dir)
+    scale = None if capture.metric else _scale(capture, person, models_dir)
     world, _ = world_capture(capture, floor, scale, models_dir)
     person = _in_world(next(p for p in world.people if p.person_id == person.person_id), world, models_dir)
     placed = _placed_objects(world, config.objects_gravity_aligned)
@@ -104,6 +104,18 @@ def capture_case(
         ingest(out, imported=(imported, capture_dir), objects=specs, point_clouds=clouds,
                name=f"{capture_dir.name}_{person.person_id}", capture=(world, person), overwrite=overwrite)  # fmt: skip
     return record
+
+
+def _scale(capture: Capture, person: Person, models_dir: Path | None) -> ScaleFit:
+    """Metres per scene unit: from a tool's metric camera track registered to the scene's cameras when there
+    is one (a scale measured on two or more camera positions), else from the person's bones."""
+    for someone in capture.people:
+        registration = someone.provenance.get("registered_to_scene", {})
+        if registration.get("scale_measured"):
+            poses = int(registration["poses"])
+            return ScaleFit(1.0 / registration["similarity"]["scale"], registration["relative_residual"], 0, poses,
+                            poses, f"cameras ({someone.provenance.get('importer')})", someone.person_id)  # fmt: skip
+    return metric_scale(capture, person.person_id, models_dir=models_dir)
 
 
 def _chosen(capture: Capture, person_id: str | None, folder: Path) -> Person:

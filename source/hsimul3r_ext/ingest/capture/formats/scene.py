@@ -36,12 +36,13 @@ def tool_frame(truth: Capture, rng: np.random.Generator) -> Similarity:
 def write_dust3r_npz(
     truth: Capture, path: str | Path, similarity: Similarity, noise_m: float, rng: np.random.Generator
 ) -> None:
-    """The point maps as a plain DUSt3R `.npz` (views stacked; names, frames and affine matrices included)."""
+    """The point maps as a plain DUSt3R `.npz` (views stacked; camera names, frames and affine matrices included:
+    a moving camera's views share its name)."""
     views = _views(truth, similarity, noise_m, rng)
     stacked = {key: np.stack([view[key] for view in views]) for key in ("pts3d", "conf", "cam2world", "intrinsic")}
     np.savez_compressed(
         path, pts3d=stacked["pts3d"], conf=stacked["conf"], cam2world=stacked["cam2world"],
-        intrinsics=stacked["intrinsic"], names=np.array([view["name"] for view in views]),
+        intrinsics=stacked["intrinsic"], names=np.array([view["camera"] for view in views]),
         frames=np.array([view["frame"] for view in views]),
         affine_matrix=np.stack([view["affine_matrix"] for view in views]),
     )  # fmt: skip
@@ -120,7 +121,8 @@ def _views(truth: Capture, similarity: Similarity, noise_m: float, rng: np.rando
         noisy = point_map.points + rng.normal(0.0, noise_m, point_map.points.shape)
         name = camera.name if per_camera[camera.name] == 1 else f"{camera.name}_{point_map.frame:05d}"
         views.append({
-            "name": name, "frame": point_map.frame, "pts3d": similarity.apply(noisy).astype(np.float32),
+            "name": name, "camera": camera.name, "frame": point_map.frame,
+            "pts3d": similarity.apply(noisy).astype(np.float32),
             "conf": point_map.confidence.astype(np.float32), "intrinsic": k, "affine_matrix": affine,
             "cam2world": similarity.apply_pose(camera.pose(point_map.frame)),
         })  # fmt: skip
