@@ -36,10 +36,9 @@ from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
 from ..body.models import create_body_model, locate_motion_body
-from ..body.posed_surface import VERTEX_KEYPOINTS
+from ..body.posed_surface import keypoint_names
 from ..hsi.errors import CaseError
 from ..hsi.motion import Motion
-from ..hsi.smpl_layout import SMPL_JOINT_NAMES
 from ..ingest.capture.keypoint_layouts import correspondence
 from ..ingest.capture.model import CameraTrack, Capture, Person
 from ..settings import CONFIG_DIR
@@ -415,13 +414,7 @@ class _PersonFit:
         count = len(self.frames)
         body = locate_motion_body(motion.model_type, motion.gender, models_dir)
         self.model = create_body_model(body, num_betas=len(motion.betas), batch_size=count, dtype=DTYPE)
-        if body.model_type == "smpl":
-            skeleton = SMPL_JOINT_NAMES
-        else:
-            from smplx.joint_names import JOINT_NAMES
-
-            skeleton = tuple(JOINT_NAMES[: self.model.NUM_JOINTS + 1])
-        self.names = skeleton + VERTEX_KEYPOINTS  # as body.posed_surface.posed_keypoints names them
+        self.names = keypoint_names(self.model, body.model_type)
         betas = np.zeros(int(self.model.num_betas))
         betas[: min(len(betas), len(motion.betas))] = motion.betas[: len(betas)]
         self.betas = torch.as_tensor(betas, dtype=DTYPE)

@@ -84,14 +84,20 @@ def posed_keypoints(
     motion: Motion, frames: np.ndarray | None = None, models_dir: str | Path | None = None, batch: int = 64
 ) -> PosedKeypoints:
     """Pose the motion's body model at `frames` and keep its keypoints (the smplx joints output)."""
-    from smplx.joint_names import JOINT_NAMES
-
     frames = np.arange(motion.num_frames) if frames is None else np.asarray(frames, dtype=int)
     model, source, outputs = _pose(motion, frames, models_dir, batch)
-    skeleton = SMPL_JOINT_NAMES if source.model_type == "smpl" else tuple(JOINT_NAMES[: model.NUM_JOINTS + 1])
     positions = np.concatenate([joints for _, joints in outputs])
-    names = (skeleton + VERTEX_KEYPOINTS)[: positions.shape[1]]  # SMPL-X's face landmarks stay unnamed
+    names = keypoint_names(model, source.model_type)[: positions.shape[1]]
     return PosedKeypoints(frames=frames, positions=positions[:, : len(names)], names=names)
+
+
+def keypoint_names(model: object, model_type: str) -> tuple[str, ...]:
+    """The names of an smplx model's `joints` output: its skeleton, then the vertex keypoints (SMPL-X's face
+    landmarks after them stay unnamed)."""
+    from smplx.joint_names import JOINT_NAMES
+
+    skeleton = SMPL_JOINT_NAMES if model_type == "smpl" else tuple(JOINT_NAMES[: model.NUM_JOINTS + 1])
+    return skeleton + VERTEX_KEYPOINTS
 
 
 def _pose(
