@@ -25,7 +25,7 @@ from scipy.spatial.transform import Rotation
 
 from ...body.posed_surface import posed_keypoints
 from ...hsi.errors import CaseError
-from ..importers.common import MotionImportOptions
+from ..importers.common import MotionImportOptions, npz_keys
 from .evidence import import_sam2_masks, import_vitpose
 from .keypoint_layouts import correspondence
 from .masks import mask_at
@@ -81,19 +81,9 @@ def detect_capture(folder: Path) -> CaptureSources:
 def _scene_format(path: Path) -> str | None:
     if path.is_file() and path.name.startswith("dust3r_reconstruction_results") and path.suffix == ".pkl":
         return "hsfm_dust3r"
-    if path.is_file() and path.suffix.lower() == ".npz" and "pts3d" in load_npz_keys(path):
+    if path.is_file() and path.suffix.lower() == ".npz" and "pts3d" in (npz_keys(path) or set()):
         return "dust3r_npz"
     return None
-
-
-def load_npz_keys(path: Path) -> set[str]:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return {name.removesuffix(".npy") for name in archive.namelist()}
-    except (OSError, zipfile.BadZipFile):
-        return set()
 
 
 def import_capture(folder: Path, options: MotionImportOptions | None = None, fps: float = 30.0) -> Capture:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from ...hsi.errors import CaseError
 from .amass import import_amass
 from .beyondmimic import import_beyondmimic
-from .common import ImportedMotion, MotionImportOptions
+from .common import ImportedMotion, MotionImportOptions, npz_keys
 from .protomotions import import_protomotions
 from .smpl_params import import_smpl_params
 
@@ -29,11 +28,9 @@ def detect_motion_format(path: Path) -> str:
     if suffix == ".pkl":
         return "smpl"
     if suffix == ".npz":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                keys = {name.removesuffix(".npy") for name in archive.namelist()}
-        except (OSError, zipfile.BadZipFile) as err:
-            raise CaseError(path, "file", f"not a readable .npz archive ({err})") from None
+        keys = npz_keys(path)
+        if keys is None:
+            raise CaseError(path, "file", "not a readable .npz archive")
         for key, fmt in (("poses", "amass"), ("body_pos_w", "beyondmimic"), ("global_orient", "smpl")):
             if key in keys:
                 return fmt

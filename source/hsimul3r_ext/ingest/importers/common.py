@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,12 @@ def smpl_world_to_z_up(
     moved = rotation.apply(pelvis_rest + transl) - pelvis_rest
     turned_joints = None if joints is None else rotation.apply(joints.reshape(-1, 3)).reshape(joints.shape)
     return orient, moved, turned_joints
+
+
+def npz_keys(path: Path) -> set[str] | None:
+    """The array names of an `.npz` (read from its zip directory, nothing loaded); None when not a zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return {name.removesuffix(".npy") for name in archive.namelist()}
+    except (OSError, zipfile.BadZipFile):
+        return None
