@@ -113,6 +113,8 @@ def test_a_capture_folder_runs_to_a_report_with_verdicts(written: tuple[Path, Wr
     assert "## Capture" in report and "Reprojection error" in report
     align = next(e["record"] for e in run["stages"] if e["stage"] == "capture_align")
     assert (out / "capture_align" / align["picture"]).is_file()
+    world = next(e["record"] for e in run["stages"] if e["stage"] == "capture")
+    assert (out / "capture" / world["picture"]).is_file() and "capture_world.png" in report
     after = [errors["after"] for errors in align["reprojection_px"]["0"].values()]
     assert np.mean(after) < 5.0  # against the noisy detections (3 px per axis): the noise itself is ~3.8 px
 

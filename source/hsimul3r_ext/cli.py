@@ -375,10 +375,12 @@ def _ingest_one_person(args: argparse.Namespace, out: Path, overrides: list[str]
     from .ingest.preview import summary
 
     config = load_capture_config(overrides)
-    record = capture_case(args.capture, out, config, models_dir=args.body_models, overwrite=args.overwrite)
+    picture = out.parent / f"{out.name}.capture.png"
+    record = capture_case(args.capture, out, config, models_dir=args.body_models, overwrite=args.overwrite,
+                          picture=picture)  # fmt: skip
     print(summary(load_case(out)))
     print(f"person {record['person']} of {len(record['people'])}, cameras {', '.join(record['cameras'])}")
-    print(f"case written to {out}")
+    print(f"case written to {out}; its world: {picture}")
     return 0
 
 

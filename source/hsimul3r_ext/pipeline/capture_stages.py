@@ -12,6 +12,7 @@ from ..hsi.case_io import MANIFEST
 from .stages import Stage, StageInputs
 
 CASE = "case"  # the case a capture stage writes inside its folder
+WORLD_PICTURE = "capture_world.png"
 
 
 def is_capture_folder(path: Path) -> bool:
@@ -29,7 +30,8 @@ def captured_case(folders: Mapping[str, Path]) -> Path:
 def _capture(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
     from ..ingest.capture.to_case import capture_case
 
-    return capture_case(inputs.case, folder / CASE, config["capture"], models_dir=inputs.options.models_dir)
+    return capture_case(inputs.case, folder / CASE, config["capture"], models_dir=inputs.options.models_dir,
+                        picture=folder / WORLD_PICTURE)  # fmt: skip
 
 
 def _capture_align(inputs: StageInputs, folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:

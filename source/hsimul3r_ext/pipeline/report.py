@@ -247,6 +247,8 @@ def _row(label: str, *cells: str) -> dict[str, Any]:
 
 def _pictures(records: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     pictures = []
+    if CAPTURE in records:
+        pictures.append({"title": "Capture: the world found", "path": f"{CAPTURE}/{records[CAPTURE]['picture']}"})
     if CAPTURE_ALIGN in records:
         path = f"{CAPTURE_ALIGN}/{records[CAPTURE_ALIGN]['picture']}"
         pictures.append({"title": "Capture alignment: keypoints detected / projected", "path": path})

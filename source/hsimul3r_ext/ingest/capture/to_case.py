@@ -23,6 +23,7 @@ from .folder import import_capture
 from .model import Capture, Person
 from .object_fit import PlacedObject, fit_objects, masked_points
 from .people.smpl_frames import motion_pelvis_rest, moved_motion
+from .plots import plot_capture_world
 from .world import ScaleFit, fit_floor, metric_scale, world_capture
 
 
@@ -47,10 +48,12 @@ def load_capture_config(overrides: Sequence[str] = ()) -> CaptureConfig:
 
 
 def capture_case(
-    capture_dir: Path, out: Path, config: CaptureConfig, models_dir: Path | None = None, overwrite: bool = False
-) -> dict[str, Any]:
+    capture_dir: Path, out: Path, config: CaptureConfig, models_dir: Path | None = None, overwrite: bool = False,
+    picture: Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Write the case of the capture's person (`config.person`, else the first with a body and 2D evidence)
-    to `out`; returns the record of every step (floor, scale, people, objects)."""
+    to `out`, and a picture of its world to `picture`; returns the record of every step (floor, scale, people,
+    objects)."""
     capture = import_capture(capture_dir, MotionImportOptions(body_models=models_dir), fps=config.fps)
     person = _chosen(capture, config.person, capture_dir)
     if capture.scene is None:
@@ -88,6 +91,11 @@ def capture_case(
             for p, shift in zip(placed, rested, strict=True)
         ],
     }
+    if picture is not None:
+        meshes = {obj.name: obj.mesh for obj in placed}
+        record["picture"] = plot_capture_world(
+            picture, f"{capture_dir.name}, person {person.person_id}", world, meshes, person
+        ).name
     with tempfile.TemporaryDirectory() as tmp:
         specs = []
         for obj in placed:
