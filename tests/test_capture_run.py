@@ -156,3 +156,31 @@ def test_the_scene_points_leave_the_people_out(written: tuple[Path, WrittenCaptu
         people = [i for i, label in labels.items() if label.startswith("person:")]
         on_people += int((np.isin(ids, people) & (point_map.confidence > 1.5)).sum())
     assert on_people > 100 and len(capture.scene.points) == confident - on_people
+
+
+def test_a_capture_yaml_names_sources_laid_out_otherwise(
+    written: tuple[Path, WrittenCapture], ingested: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    source, folder = written[0], tmp_path / "capture"
+    (folder / "recon").mkdir(parents=True)
+    shutil.copy(source / "dust3r_scene.npz", folder / "recon" / "views.npz")
+    shutil.copy(source / "hsfm_output_smplx.pkl", folder / "recon" / "humans.pkl")  # a name detection cannot tell
+    shutil.copytree(source / "vitpose", folder / "kp")
+    shutil.copytree(source / "sam2", folder / "seg")
+    shutil.copytree(source / "objects", folder / "gen")
+    cameras = sorted(p.name for p in (source / "vitpose").iterdir())
+    lines = [
+        "scene: {file: recon/views.npz, format: dust3r_npz}",
+        "people: [{file: recon/humans.pkl, format: hsfm}]",
+        "keypoints: {" + ", ".join(f"{c}: kp/{c}" for c in cameras) + "}",
+        "masks: {" + ", ".join(f"{c}: seg/{c}" for c in cameras) + "}",
+        "objects: [gen/midi_scene.glb]",
+    ]
+    (folder / "capture.yaml").write_text("\n".join(lines) + "\n")
+    assert hsimul3r(["ingest", "--capture", str(folder), "-o", str(tmp_path / "case")]) == 0
+    np.testing.assert_allclose(load_case(tmp_path / "case").motion.transl, load_case(ingested).motion.transl, atol=1e-6)
+    (folder / "capture.yaml").write_text("people: [{file: recon/humans.pkl, format: hmr2}]\n")
+    assert hsimul3r(["ingest", "--capture", str(folder), "-o", str(tmp_path / "case2")]) == 2
+    assert "capture.yaml: people[0].format: expected one of 4dhumans" in capsys.readouterr().err

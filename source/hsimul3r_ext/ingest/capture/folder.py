@@ -11,7 +11,8 @@ What is where (each tool's own file names; see docs/capture.md):
   starts with "midi", its instances named by their nodes; else one object per file, named by the file.
   An object's name is the SAM2 class of its mask.
 
-The 2D tracks are matched to the reconstructed people by projecting each person into the camera.
+A `capture.yaml` may name the sources and their formats instead (`_named_sources`). The 2D tracks are
+matched to the reconstructed people by projecting each person into the camera.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ from .object_fit import similarity_from_pairs
 from .objects import import_multi_instance_glb, import_single_object_glb
 from .people import PEOPLE_IMPORTERS, detect_people_format
 from .people.smpl_frames import motion_pelvis_rest, moved_motion
-from .scene_points import import_dust3r_npz, import_hsfm_dust3r
+from .scene_points import import_dust3r_npz, import_hsfm_dust3r, import_scene_cloud
 from .world import Similarity
 
 KEYPOINTS_FOLDER, MASKS_FOLDER, OBJECTS_FOLDER = "vitpose", "sam2", "objects"
+CAPTURE_MANIFEST = "capture.yaml"  # optional: names the sources instead of detecting them
 MATCH_WITHIN = 0.15  # a 2D track belongs to a person whose projection stays this close (share of the image diagonal)
 
 
@@ -55,8 +57,18 @@ class CaptureSources:
         return self.scene is not None or bool(self.people)
 
 
+SCENE_IMPORTERS = {
+    "dust3r_npz": import_dust3r_npz,
+    "hsfm_dust3r": import_hsfm_dust3r,
+    "scene_cloud": import_scene_cloud,
+}
+
+
 def detect_capture(folder: Path) -> CaptureSources:
-    """What a capture folder holds; empty when nothing in it is a perception tool's output."""
+    """What a capture folder holds (named in its `capture.yaml`, else detected); empty when nothing in it is a
+    perception tool's output."""
+    if (folder / CAPTURE_MANIFEST).is_file():
+        return _named_sources(folder)
     sources = CaptureSources()
     for path in sorted(folder.iterdir()):
         if path.name in (KEYPOINTS_FOLDER, MASKS_FOLDER, OBJECTS_FOLDER):
@@ -78,6 +90,50 @@ def detect_capture(folder: Path) -> CaptureSources:
     return sources
 
 
+def _named_sources(folder: Path) -> CaptureSources:
+    """The sources `capture.yaml` names: for files whose tool detection cannot tell, or a folder laid out
+    otherwise. Keys: `scene` {file, format}, `people` [{file, format}], `keypoints` and `masks` {camera:
+    folder}, `objects` [file]; paths relative to the capture folder."""
+    import yaml
+
+    manifest = folder / CAPTURE_MANIFEST
+    try:
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise CaseError(manifest, "file", f"not readable YAML ({str(err).splitlines()[0]})") from None
+    unknown = sorted(set(data) - {"scene", "people", "keypoints", "masks", "objects"}) if isinstance(data, dict) else []
+    if not isinstance(data, dict) or unknown:
+        raise CaseError(manifest, unknown[0] if unknown else "file", "expected the keys scene, people, keypoints, "
+                        "masks, objects")  # fmt: skip
+
+    def inside(relative: object, where: str, directory: bool = False) -> Path:
+        path = (folder / str(relative)).resolve()
+        if not isinstance(relative, str) or not path.is_relative_to(folder.resolve()):
+            raise CaseError(manifest, where, f"expected a path inside the capture folder, got {relative!r}")
+        if not (path.is_dir() if directory else path.exists()):
+            raise CaseError(manifest, where, f"{relative} does not exist")
+        return path
+
+    def named(entry: object, where: str, known: tuple[str, ...]) -> tuple[str, Path]:
+        if not isinstance(entry, dict) or entry.get("format") not in known:
+            raise CaseError(manifest, f"{where}.format", f"expected one of {', '.join(known)}")
+        return entry["format"], inside(entry.get("file"), f"{where}.file")
+
+    sources = CaptureSources()
+    if data.get("scene") is not None:
+        sources.scene = named(data["scene"], "scene", tuple(SCENE_IMPORTERS))
+    sources.people = [named(e, f"people[{i}]", tuple(PEOPLE_IMPORTERS)) for i, e in enumerate(data.get("people") or [])]
+    for role, target in (("keypoints", sources.keypoints), ("masks", sources.masks)):
+        cameras = data.get(role) or {}
+        if not isinstance(cameras, dict):
+            raise CaseError(manifest, role, "expected {camera: folder}")
+        target.update(
+            {str(camera): inside(path, f"{role}.{camera}", directory=True) for camera, path in cameras.items()}
+        )
+    sources.objects = [inside(path, f"objects[{i}]") for i, path in enumerate(data.get("objects") or [])]
+    return sources
+
+
 def _scene_format(path: Path) -> str | None:
     if path.is_file() and path.name.startswith("dust3r_reconstruction_results") and path.suffix == ".pkl":
         return "hsfm_dust3r"
@@ -94,7 +150,7 @@ def import_capture(folder: Path, options: MotionImportOptions | None = None, fps
     capture = Capture(fps=fps)
     if sources.scene is not None:
         importer, path = sources.scene
-        scene = (import_dust3r_npz if importer == "dust3r_npz" else import_hsfm_dust3r)(path, fps=fps)
+        scene = SCENE_IMPORTERS[importer](path, fps=fps)
         capture = replace(scene, provenance=list(scene.provenance))
     for fmt, path in sources.people:
         part = PEOPLE_IMPORTERS[fmt](path, options or MotionImportOptions())
