@@ -146,15 +146,13 @@ def test_a_capture_with_a_malicious_pickle_is_refused_with_exit_2(
 
 def test_the_scene_points_leave_the_people_out(written: tuple[Path, WrittenCapture]) -> None:
     from hsimul3r_ext.ingest.capture.folder import import_capture
-    from hsimul3r_ext.ingest.capture.masks import mask_at
+    from hsimul3r_ext.ingest.capture.masks import is_person, labelled
 
     capture = import_capture(written[0])
     confident = sum(int((m.confidence > 1.5).sum()) for m in capture.scene.point_maps)
     on_people = 0
     for point_map in capture.scene.point_maps:
-        ids, labels = mask_at(capture, point_map)
-        people = [i for i, label in labels.items() if label.startswith("person:")]
-        on_people += int((np.isin(ids, people) & (point_map.confidence > 1.5)).sum())
+        on_people += int((labelled(capture, point_map, is_person) & (point_map.confidence > 1.5)).sum())
     assert on_people > 100 and len(capture.scene.points) == confident - on_people
 
 

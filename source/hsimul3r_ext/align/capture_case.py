@@ -8,20 +8,17 @@ objects and scene points scale with it, and the cameras and the person take the 
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import trimesh
 
 from ..hsi.case_io import load_case, object_world_mesh
 from ..hsi.errors import CaseError
 from ..ingest.capture.store import load_evidence
+from ..ingest.capture.to_case import write_capture_case
 from ..ingest.importers.common import ImportedMotion
-from ..ingest.importers.meshes import ObjectSpec
-from ..ingest.ingest_case import ingest
 from .capture import CaptureAlignConfig, align_capture
 from .capture_plots import plot_capture_alignment
 
@@ -42,23 +39,18 @@ def align_capture_case(
     result = align_capture(capture, config, source=case_dir / scene.capture, models_dir=models_dir)
     aligned = result.apply(capture)
     picture = plot_capture_alignment(folder / PICTURE, scene.name, capture, result)
-    with tempfile.TemporaryDirectory() as tmp:
-        specs = []
-        for obj in scene.objects:
-            mesh = object_world_mesh(obj, case_dir).apply_scale(result.scale)
-            path = Path(tmp) / f"{obj.name}.ply"
-            mesh.export(path)
-            keep = {"category": obj.category, "mass_kg": obj.mass_kg, "density_kg_m3": obj.density_kg_m3}
-            specs.append(ObjectSpec(path, name=obj.name, up_axis="z", static=obj.static, **keep))
-        clouds = []
-        for index, cloud in enumerate(scene.point_clouds):
-            with np.load(case_dir / cloud.file, allow_pickle=False) as stored:
-                points = stored["points"] * result.scale
-            path = Path(tmp) / f"points_{index}.ply"
-            trimesh.PointCloud(points).export(path)
-            clouds.append((path, 1.0, "z"))
-        record = {"step": "capture_align", **result.to_json()}
-        motion = ImportedMotion(aligned.people[0].motion, {**scene.provenance[0], "capture_align": record})
-        ingest(folder / "case", imported=(motion, case_dir), objects=specs, point_clouds=clouds, name=scene.name,
-               capture=(aligned, aligned.people[0]))  # fmt: skip
+    meshes = {obj.name: object_world_mesh(obj, case_dir).apply_scale(result.scale) for obj in scene.objects}
+    details = {
+        obj.name: {"category": obj.category, "mass_kg": obj.mass_kg, "density_kg_m3": obj.density_kg_m3,
+                   "static": obj.static}
+        for obj in scene.objects
+    }  # fmt: skip
+    clouds = []
+    for cloud in scene.point_clouds:
+        with np.load(case_dir / cloud.file, allow_pickle=False) as stored:
+            clouds.append(stored["points"] * result.scale)
+    record = {"step": "capture_align", **result.to_json()}
+    motion = ImportedMotion(aligned.people[0].motion, {**scene.provenance[0], "capture_align": record})
+    write_capture_case(folder / "case", case_dir, motion, meshes, clouds, scene.name, (aligned, aligned.people[0]),
+                       details=details)  # fmt: skip
     return {**result.to_json(), "picture": picture.name}

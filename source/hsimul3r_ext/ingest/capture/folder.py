@@ -29,7 +29,7 @@ from ...hsi.errors import CaseError
 from ..importers.common import MotionImportOptions, npz_keys
 from .evidence import import_sam2_masks, import_vitpose
 from .keypoint_layouts import correspondence
-from .masks import mask_at
+from .masks import is_person, labelled
 from .model import CameraTrack, Capture, GeneratedObject, Person
 from .object_fit import similarity_from_pairs
 from .objects import import_multi_instance_glb, import_single_object_glb
@@ -184,10 +184,9 @@ def _without_people(capture: Capture) -> None:
     points, confidence, dropped = [], [], 0
     for point_map in scene.point_maps:
         keep = (point_map.confidence > floor) & np.isfinite(point_map.points).all(axis=-1)
-        masked = mask_at(capture, point_map)
-        if masked is not None:
-            people = [i for i, label in masked[1].items() if label.startswith("person:")]
-            person = np.isin(masked[0], people) & keep
+        people = labelled(capture, point_map, is_person)
+        if people is not None:
+            person = people & keep
             dropped += int(person.sum())
             keep &= ~person
         points.append(point_map.points[keep])

@@ -28,7 +28,7 @@ from scipy.spatial.transform import Rotation
 
 from ...hsi.errors import CaseError
 from ...kernels.mesh_distance import MeshDistance
-from .masks import mask_at
+from .masks import labelled
 from .model import Capture, GeneratedObject
 from .world import Similarity
 
@@ -53,12 +53,11 @@ def masked_points(capture: Capture, mask_label: str, min_confidence: float = 0.0
     """Scene points (N, 3) of the point maps whose pixels carry `mask_label` in that camera's mask at that frame."""
     found = []
     for point_map in [] if capture.scene is None else capture.scene.point_maps:
-        masked = mask_at(capture, point_map)
-        ids = [] if masked is None else [i for i, label in masked[1].items() if label == mask_label]
-        if not ids:
+        under = labelled(capture, point_map, lambda label: label == mask_label)
+        if under is None:
             continue
         # eroded by a pixel: a point-map pixel at the silhouette's edge may see what lies behind the object
-        inside = binary_erosion(np.isin(masked[0], ids)) & (point_map.confidence > min_confidence)
+        inside = binary_erosion(under) & (point_map.confidence > min_confidence)
         inside &= np.isfinite(point_map.points).all(axis=-1)
         found.append(point_map.points[inside])
     return np.concatenate(found) if found else np.zeros((0, 3))

@@ -5,7 +5,7 @@ cameras and 2D evidence kept in the case for the capture alignment."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -96,22 +96,35 @@ def capture_case(
         record["picture"] = plot_capture_world(
             picture, f"{capture_dir.name}, person {person.person_id}", world, meshes, person
         ).name
+    points = [] if world.scene is None or not len(world.scene.points) else [world.scene.points]
+    provenance = {**person.provenance, "capture": {key: record[key] for key in ("person", "cameras", "world")}}
+    write_capture_case(
+        out, capture_dir, ImportedMotion(person.motion, provenance), {obj.name: obj.mesh for obj in placed}, points,
+        f"{capture_dir.name}_{person.person_id}", (world, person), overwrite=overwrite,
+    )  # fmt: skip
+    return record
+
+
+def write_capture_case(
+    out: Path, source: Path, motion: ImportedMotion, meshes: Mapping[str, trimesh.Trimesh],
+    clouds: Sequence[np.ndarray], name: str, capture: tuple[Capture, Person], *,
+    details: Mapping[str, Mapping[str, Any]] | None = None, overwrite: bool = False,
+) -> None:  # fmt: skip
+    """A case from world-frame meshes and points (Z up, metres) through the importers, with the capture's
+    evidence; `details` are ObjectSpec fields per object (category, mass, ...)."""
     with tempfile.TemporaryDirectory() as tmp:
         specs = []
-        for obj in placed:
-            path = Path(tmp) / f"{obj.name}.ply"
-            obj.mesh.export(path)
-            specs.append(ObjectSpec(path, name=obj.name, up_axis="z"))
-        clouds = []
-        if world.scene is not None and len(world.scene.points):
-            path = Path(tmp) / "scene_points.ply"
-            trimesh.PointCloud(world.scene.points).export(path)
-            clouds.append((path, 1.0, "z"))
-        provenance = {**person.provenance, "capture": {key: record[key] for key in ("person", "cameras", "world")}}
-        imported = ImportedMotion(person.motion, provenance)
-        ingest(out, imported=(imported, capture_dir), objects=specs, point_clouds=clouds,
-               name=f"{capture_dir.name}_{person.person_id}", capture=(world, person), overwrite=overwrite)  # fmt: skip
-    return record
+        for object_name, mesh in meshes.items():
+            path = Path(tmp) / f"{object_name}.ply"
+            mesh.export(path)
+            specs.append(ObjectSpec(path, name=object_name, up_axis="z", **(details or {}).get(object_name, {})))
+        files = []
+        for index, points in enumerate(clouds):
+            path = Path(tmp) / f"points_{index}.ply"
+            trimesh.PointCloud(points).export(path)
+            files.append((path, 1.0, "z"))
+        ingest(out, imported=(motion, source), objects=specs, point_clouds=files, name=name, capture=capture,
+               overwrite=overwrite)  # fmt: skip
 
 
 def _scale(capture: Capture, person: Person, models_dir: Path | None) -> ScaleFit:

@@ -23,7 +23,7 @@ from ...hsi.motion import Motion
 from ...hsi.smpl_layout import BODY_POSE_WIDTH
 from ..importers.common import MotionImportOptions
 from .keypoint_layouts import correspondence
-from .masks import mask_at
+from .masks import is_person, labelled
 from .model import CameraTrack, Capture, Keypoints2D, Person, SceneGeometry
 from .people.smpl_frames import motion_pelvis_rest, moved_motion
 
@@ -400,11 +400,9 @@ def _lifted(person: Person, capture: Capture, min_confidence: float) -> tuple[st
         lift = np.full((len(uv), 3), np.nan)
         lift[seen] = point_map.points[row[seen], col[seen]]
         lift[seen & ~(point_map.confidence[np.clip(row, 0, height - 1), np.clip(col, 0, width - 1)] > 0)] = np.nan
-        masked = mask_at(capture, point_map)
-        if masked is not None:  # a keypoint off the person's silhouette would read what lies behind it
-            people = [i for i, label in masked[1].items() if label.startswith("person:")]
-            on_person = np.isin(masked[0][np.clip(row, 0, height - 1), np.clip(col, 0, width - 1)], people)
-            lift[~on_person] = np.nan
+        people = labelled(capture, point_map, is_person)
+        if people is not None:  # a keypoint off the person's silhouette would read what lies behind it
+            lift[~people[np.clip(row, 0, height - 1), np.clip(col, 0, width - 1)]] = np.nan
         lifts.append(lift)
         frames.append(point_map.frame)
         layouts.append(points)
