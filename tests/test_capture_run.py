@@ -182,3 +182,10 @@ def test_a_capture_yaml_names_sources_laid_out_otherwise(
     (folder / "capture.yaml").write_text("people: [{file: recon/humans.pkl, format: hmr2}]\n")
     assert hsimul3r(["ingest", "--capture", str(folder), "-o", str(tmp_path / "case2")]) == 2
     assert "capture.yaml: people[0].format: expected one of 4dhumans" in capsys.readouterr().err
+
+
+def test_person_all_writes_one_case_per_person(written: tuple[Path, WrittenCapture], ingested: Path, tmp_path: Path):
+    assert hsimul3r(["ingest", "--capture", str(written[0]), "--person", "all", "-o", str(tmp_path / "cases")]) == 0
+    assert sorted(p.name for p in (tmp_path / "cases").iterdir() if p.is_dir()) == ["0"]
+    np.testing.assert_allclose(load_case(tmp_path / "cases" / "0").motion.transl, load_case(ingested).motion.transl)
+    assert (tmp_path / "cases" / "0.capture.png").is_file()

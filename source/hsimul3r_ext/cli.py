@@ -6,10 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .hsi.errors import CaseError
+
+if TYPE_CHECKING:
+    from .ingest.capture.model import Capture
 
 EXIT_BAD_INPUT = 2
 _OBJECT_KEYS = (
@@ -356,6 +360,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 def _ingest_capture(args: argparse.Namespace) -> int:
     from .ingest.capture.folder import import_capture
+    from .ingest.capture.to_case import load_capture_config
+    from .ingest.importers import MotionImportOptions
 
     if args.motion is not None or args.object or args.point_cloud:
         raise CaseError(args.capture, "--capture", "a capture brings its own motion, objects and points: drop "
@@ -363,13 +369,16 @@ def _ingest_capture(args: argparse.Namespace) -> int:
     if args.person != "all":
         overrides = [] if args.person is None else [f"capture.person={args.person}"]
         return _ingest_one_person(args, args.out, overrides)
-    people = [p.person_id for p in import_capture(args.capture).people if p.motion is not None and p.keypoints]
-    for person in people:  # one case per person, OUT/<person>
-        _ingest_one_person(args, args.out / person, [f"capture.person={person}"])
+    options = MotionImportOptions(body_models=args.body_models)
+    capture = import_capture(args.capture, options, fps=load_capture_config().fps)
+    for person in [p.person_id for p in capture.people if p.motion is not None and p.keypoints]:
+        _ingest_one_person(args, args.out / person, [f"capture.person={person}"], capture)  # OUT/<person>
     return 0
 
 
-def _ingest_one_person(args: argparse.Namespace, out: Path, overrides: list[str]) -> int:
+def _ingest_one_person(
+    args: argparse.Namespace, out: Path, overrides: list[str], capture: Capture | None = None
+) -> int:
     from .hsi.case_io import load_case
     from .ingest.capture.to_case import capture_case, load_capture_config
     from .ingest.preview import summary
@@ -377,7 +386,7 @@ def _ingest_one_person(args: argparse.Namespace, out: Path, overrides: list[str]
     config = load_capture_config(overrides)
     picture = out.parent / f"{out.name}.capture.png"
     record = capture_case(args.capture, out, config, models_dir=args.body_models, overwrite=args.overwrite,
-                          picture=picture)  # fmt: skip
+                          picture=picture, imported=capture)  # fmt: skip
     print(summary(load_case(out)))
     print(f"person {record['person']} of {len(record['people'])}, cameras {', '.join(record['cameras'])}")
     print(f"case written to {out}; its world: {picture}")

@@ -49,12 +49,13 @@ def load_capture_config(overrides: Sequence[str] = ()) -> CaptureConfig:
 
 def capture_case(
     capture_dir: Path, out: Path, config: CaptureConfig, models_dir: Path | None = None, overwrite: bool = False,
-    picture: Path | None = None,
+    picture: Path | None = None, imported: Capture | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Write the case of the capture's person (`config.person`, else the first with a body and 2D evidence)
     to `out`, and a picture of its world to `picture`; returns the record of every step (floor, scale, people,
-    objects)."""
-    capture = import_capture(capture_dir, MotionImportOptions(body_models=models_dir), fps=config.fps)
+    objects). `imported`: the capture already imported from `capture_dir` (one import for several people)."""
+    options = MotionImportOptions(body_models=models_dir)
+    capture = imported or import_capture(capture_dir, options, fps=config.fps)
     person = _chosen(capture, config.person, capture_dir)
     if capture.scene is None:
         raise CaseError(capture_dir, "scene", "no scene reconstruction: the floor and the objects come from it")
