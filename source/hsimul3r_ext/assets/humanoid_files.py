@@ -20,6 +20,7 @@ from ..body.case_humanoid import CaseHumanoid, humanoid_config, humanoid_for_cas
 from ..body.humanoid import HumanoidSpec
 from ..body.humanoid_config import HumanoidConfig
 from ..body.humanoid_motion import humanoid_forward_kinematics
+from ..hsi.motion import per_second
 from ..hsi.scene import HSIScene
 from ..hsi.smpl_layout import SMPL_JOINT_NAMES
 from .humanoid_mjcf import humanoid_mjcf_start, write_humanoid_mjcf
@@ -121,19 +122,14 @@ def _motion_arrays(
         "hinge_orders": np.array(spec.hinge_orders),
         "pelvis_rest": np.asarray(humanoid.pelvis_rest, dtype=np.float64),  # SMPL transl = pelvis - pelvis_rest
         "joint_pos": motion.dof_pos.astype(np.float32),
-        "joint_vel": _rate(motion.dof_pos, motion.fps).astype(np.float32),
+        "joint_vel": per_second(motion.dof_pos, motion.fps).astype(np.float32),
         "root_pos_w": motion.root_pos.astype(np.float32),
         "root_quat_w": motion.root_quat.astype(np.float32),
         "body_pos_w": body_pos.astype(np.float32),
         "body_quat_w": body_quat.astype(np.float32),
-        "body_lin_vel_w": _rate(body_pos, motion.fps).astype(np.float32),
+        "body_lin_vel_w": per_second(body_pos, motion.fps).astype(np.float32),
         "body_ang_vel_w": angular.astype(np.float32),
     }
-
-
-def _rate(values: np.ndarray, fps: float) -> np.ndarray:
-    """Per-second change along the frames; a one-frame motion (one instant, e.g. HSfM's) stands still."""
-    return np.gradient(values, axis=0) * fps if len(values) > 1 else np.zeros_like(values)
 
 
 def _summary(humanoid: CaseHumanoid) -> dict[str, Any]:

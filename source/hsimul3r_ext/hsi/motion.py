@@ -249,3 +249,9 @@ def _check_contacts(file: str | Path, motion: Motion, num_frames: int) -> None:
     if labels.ndim != 2 or labels.shape[0] != num_frames:
         raise CaseError(file, "contact_labels", f"expected shape ({num_frames}, K), got {labels.shape}")
     _check_names(file, "contact_body_names", motion.contact_body_names, labels.shape[1])
+
+
+def per_second(values: np.ndarray, fps: float) -> np.ndarray:
+    """Change per second along the frames (axis 0, central differences); a one-frame motion (one instant, as a
+    sparse-view capture gives) stands still."""
+    return np.gradient(values, axis=0) * fps if len(values) > 1 else np.zeros_like(values)

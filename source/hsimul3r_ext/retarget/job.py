@@ -15,6 +15,7 @@ from scipy.spatial.transform import Rotation
 from ..assets.convert_case import REPORT
 from ..atomic_dir import atomic_output_dir
 from ..hsi.errors import CaseError
+from ..hsi.motion import per_second
 from ..stability.config import JudgeConfig, load_judge_config
 from ..stability.scene import load_converted
 from .human import human_motion
@@ -142,16 +143,15 @@ def motion_arrays(robot: Robot, scene: RetargetScene, motion: RobotMotion) -> di
         step = np.einsum("tbij,tbkj->tbik", rotations[1:], rotations[:-1])  # R(t+1) R(t)^T, world frame
         angular[:-1] = Rotation.from_matrix(step.reshape(-1, 3, 3)).as_rotvec().reshape(frames - 1, -1, 3) * motion.fps
         angular[-1] = angular[-2]
-    gradient = (lambda values: np.gradient(values, axis=0) * motion.fps) if frames > 1 else np.zeros_like
     return {
         "fps": np.array(motion.fps),
         "quat_order": np.array("xyzw"),
         "joint_names": np.array(robot.joint_names),
         "body_names": np.array(robot.body_names),
         "joint_pos": joint_pos.astype(np.float32),
-        "joint_vel": gradient(joint_pos).astype(np.float32),
+        "joint_vel": per_second(joint_pos, motion.fps).astype(np.float32),
         "body_pos_w": body_pos.astype(np.float32),
         "body_quat_w": body_xyzw.astype(np.float32),
-        "body_lin_vel_w": gradient(body_pos).astype(np.float32),
+        "body_lin_vel_w": per_second(body_pos, motion.fps).astype(np.float32),
         "body_ang_vel_w": angular.astype(np.float32),
     }
