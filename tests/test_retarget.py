@@ -124,6 +124,38 @@ def test_proximity_reports_the_pairs_a_full_measurement_finds(converted: dict[st
     assert checked > 100 and near_total > 10 * checked  # the armchair keeps many pairs near
 
 
+def test_distance_rows_are_the_derivative_of_the_distance(converted: dict[str, Path]) -> None:
+    """The rows the IK constrains with: central differences of MuJoCo's distances along random joint moves,
+    on the pairs near the chair in the middle of the sit (robot colliders against hulls and the floor)."""
+    robot = load_robot("g1")
+    case = load_converted(converted["sit_chair"])
+    scene = retarget_scene(robot, case)
+    motion = retarget_motion(robot, scene, human_motion(case), progress=False)
+    model, data = scene.model, mujoco.MjData(scene.model)
+    everything = np.array([(r, s) for r in scene.robot_geoms for s in scene.scene_geoms])
+    far = np.full(len(everything), 0.5)
+
+    def measured(qpos: np.ndarray):
+        data.qpos[:] = qpos
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
+        return measure_pairs(model, data, everything, far)
+
+    at = motion.qpos[len(motion.qpos) // 2]
+    here = measured(at)
+    near = np.flatnonzero(here.distance < 0.05)
+    assert len(near) >= 5 and np.abs(here.rows[near]).max() > 0.1
+    step, rng = 1e-4, np.random.default_rng(0)
+    for _ in range(3):
+        direction = rng.normal(size=model.nv)
+        direction /= np.linalg.norm(direction)
+        ahead, behind = at.copy(), at.copy()
+        mujoco.mj_integratePos(model, ahead, direction, step)
+        mujoco.mj_integratePos(model, behind, direction, -step)
+        slope = (measured(ahead).distance - measured(behind).distance) / (2 * step)
+        np.testing.assert_allclose(slope[near], here.rows[near] @ direction, atol=0.01)
+
+
 def test_the_ik_step_solves_minks_problem_with_limits_as_bounds(converted: dict[str, Path]) -> None:
     robot = load_robot("g1")
     model = retarget_scene(robot, load_converted(converted["sit_chair"])).model
