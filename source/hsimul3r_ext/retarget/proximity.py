@@ -160,7 +160,7 @@ def distance_lower_bounds(
 ) -> np.ndarray:
     """(F, S) lower bounds on the distances between two sets of geoms: their bounding spheres' gap, or where the
     second is a plane, the first's bounding sphere's height over it."""
-    plane = model.geom_type == mujoco.mjtGeom.mjGEOM_PLANE
+    plane = model.geom_type == int(mujoco.mjtGeom.mjGEOM_PLANE)  # (an enum compares element by element)
     first, second = np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(second, dtype=np.int64)
     return kernels.lower_bounds(data.geom_xpos, data.geom_xmat, model.geom_rbound, plane, first, second)
 
