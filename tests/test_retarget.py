@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import mujoco
 import numpy as np
 import pytest
 from pxr import Usd, UsdGeom
+from scipy.spatial.transform import Rotation
 
 from hsimul3r_ext.cli import main
 from hsimul3r_ext.retarget.human import human_motion
-from hsimul3r_ext.retarget.ik import retarget_motion
+from hsimul3r_ext.retarget.ik import DEFAULT_SETTINGS, retarget_motion
 from hsimul3r_ext.retarget.proximity import SceneProximity, measure_pairs
 from hsimul3r_ext.retarget.qp import solve_ik_step
 from hsimul3r_ext.retarget.robot_case import load_retargeted
@@ -122,6 +124,34 @@ def test_proximity_reports_the_pairs_a_full_measurement_finds(converted: dict[st
             assert abs(touched.distance[0] - true_distance[tuple(touching[0])]) <= bound(touched.distance[0])
             checked, near_total = checked + 1, near_total + len(reported)
     assert checked > 100 and near_total > 10 * checked  # the armchair keeps many pairs near
+
+
+@pytest.mark.parametrize("contact_weight", [30.0, 35.0])
+def test_a_start_inside_the_furniture_is_left_before_the_first_frame(
+    contact_weight: float, converted: dict[str, Path]
+) -> None:
+    """The G1 standing at rest where the human starts has a leg in the armchair's base; the first frame ends
+    with nothing inside. (Before the robot was moved out first, a contact weight of 35 left an ankle 7 mm in.)"""
+    robot = load_robot("g1")
+    case = load_converted(converted["sit_armchair"])
+    scene = retarget_scene(robot, case)
+    human = human_motion(case)
+    model, data = scene.model, mujoco.MjData(scene.model)
+
+    def deepest(qpos: np.ndarray) -> float:
+        data.qpos[:] = qpos
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_collision(model, data)  # robot-scene pairs only
+        return max([-float(contact.dist) for contact in data.contact[: data.ncon]], default=0.0)
+
+    start = model.qpos0.copy()
+    start[:2] = human.body_pos[0, 0, :2]
+    heading = Rotation.from_quat(human.body_quat[0, 0]).as_euler("ZYX")[0]
+    start[3:7] = np.roll(Rotation.from_euler("z", heading).as_quat(), 1)
+    assert deepest(start) > 0.005
+    settings = dataclasses.replace(DEFAULT_SETTINGS, contact_weight=contact_weight)
+    motion = retarget_motion(robot, scene, human, settings, progress=False)
+    assert deepest(motion.qpos[0]) < 0.001
 
 
 def test_distance_rows_are_the_derivative_of_the_distance(converted: dict[str, Path]) -> None:

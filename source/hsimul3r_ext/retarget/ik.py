@@ -12,7 +12,9 @@ GMR-like baseline) stops there. The scene terms add what plain IK ignores:
   (mink's collision avoidance limit, MuJoCo's signed distances);
 - feet: while the human's foot is on the floor, the robot's sole is on the floor and the foot stays where
   it landed (the pin replaces the foot link's human target).
-Each frame starts from the previous one (warm start) under joint position and velocity limits.
+Each frame starts from the previous one (warm start) under joint position and velocity limits. The first
+starts from the robot standing at rest at the human's first place, moved out of whatever furniture that
+overlaps (the human may start beside or in it) before the first frame's targets apply.
 """
 
 from __future__ import annotations
@@ -196,11 +198,13 @@ def retarget_motion(
     qpos = np.empty((human.num_frames, model.nq))
     pinned: dict[int, mink.SE3] = {}
     start = time.perf_counter()
-    q = model.qpos0.copy()  # standing at rest, feet on the floor: nothing starts inside anything
+    q = model.qpos0.copy()  # standing at rest, feet on the floor
     q[:2] = root[0, :2]
     heading = Rotation.from_quat(human.body_quat[0, 0]).as_euler("ZYX")[0]
     q[3:7] = _wxyz(Rotation.from_euler("z", heading))
     configuration.update(q)
+    if settings.scene_terms:
+        _out_of_the_scene(configuration, proximity, contact, posture, settings, 1.0 / human.fps)
     for frame in tqdm(range(human.num_frames), desc=f"retarget ({robot.name})", unit="frame", disable=not progress):
         for task, target, wxyz in zip(frame_tasks, mapping.targets, target_wxyz, strict=True):
             position = placing.place(human.body_pos[frame, human.body(target.human)], root[frame, :2])
@@ -240,6 +244,35 @@ def retarget_motion(
                 break
         qpos[frame] = configuration.q
     return RobotMotion(human.fps, qpos, foot_contact, placing.scale, time.perf_counter() - start)
+
+
+def _out_of_the_scene(
+    configuration: mink.Configuration,
+    proximity: SceneProximity,
+    contact: SurfaceContactTask,
+    posture: mink.PostureTask,
+    settings: IKSettings,
+    dt: float,
+) -> None:
+    """Move the robot out of what its start overlaps, with the penetration task and the posture alone.
+
+    The rest pose at the human's first place overlaps furniture the human starts beside or in. The collision
+    limit only keeps colliders from going deeper; the first frame's targets would then compete with the way
+    out, and a collider held in place by them stays inside."""
+    none = np.zeros((0, 2), dtype=int)
+    nothing = NearPairs(none, np.zeros(0), np.zeros((0, configuration.model.nv)))
+    limits = [mink.ConfigurationLimit(configuration.model)]
+    for _ in range(settings.first_frame_iterations):
+        _, near = proximity.measure(configuration.data, none, _DISTANCE_MAX_M)
+        inside = near.inside()
+        if not len(inside.distance):
+            return
+        contact.set_pairs(nothing, settings.contact_weight, inside, settings.penetration_weight)
+        velocity_step = solve_ik_step(configuration, [contact, posture], dt, settings.damping, limits)
+        largest = np.abs(velocity_step).max() * dt
+        if largest > settings.max_step:
+            velocity_step *= settings.max_step / largest
+        configuration.integrate_inplace(velocity_step, dt)
 
 
 def _contact_pairs(
