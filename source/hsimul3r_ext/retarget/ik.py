@@ -13,8 +13,8 @@ GMR-like baseline) stops there. The scene terms add what plain IK ignores:
 - feet: while the human's foot is on the floor, the robot's sole is on the floor and the foot stays where
   it landed (the pin replaces the foot link's human target).
 Each frame starts from the previous one (warm start) under joint position and velocity limits. The first
-starts from the robot standing at rest at the human's first place, moved out of whatever furniture that
-overlaps (the human may start beside or in it) before the first frame's targets apply.
+starts from the robot standing at rest at the human's first place, or where that overlaps the scene, from the
+human's first pose moved clear of it (`start_pose.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from .proximity import NearPairs, SceneProximity, distance_lower_bounds
 from .qp import solve_ik_step
 from .robot_model import RetargetMap, Robot
 from .scene_model import RetargetScene
+from .start_pose import clear_of_the_scene, take_the_pose
 
 FOOT_ON_FLOOR_M = 0.06  # the SMPL foot body (ball of the foot) this close to the floor ...
 FOOT_STILL_M_S = 0.25  # ... and this slow is a foot on the floor
@@ -47,6 +48,7 @@ class IKSettings:
     scene_terms: bool = True
     iterations: int = 6  # QP steps per frame at most
     first_frame_iterations: int = 200
+    start_pose_iterations: int = 50  # plain IK steps to the first pose, where the rest pose overlaps the scene
     tolerance: float = 1e-4  # stop a frame's steps when no coordinate moves more than this (rad or m)
     max_step: float = 0.03  # no coordinate moves more than this in one step (rad or m): the linearised
     # collision limit holds over the step (the floating base has no velocity limit of its own)
@@ -55,7 +57,7 @@ class IKSettings:
     foot_pin_weight: float = 10.0
     posture_weight: float = 1e-2
     damping: float = 1e-3
-    collision_margin_m: float = 0.005  # how far colliders keep from objects and the floor
+    collision_margin_m: float = 0.002  # how far colliders keep from objects and the floor
     collision_detection_m: float = 0.05  # pairs closer than this are constrained
     scale_objects: bool = False  # scale the objects to the robot with the human (one fixed centre)
 
@@ -133,8 +135,13 @@ class SurfaceContactTask(mink.Task):
 
 
 class SceneCollisionLimit(mink.Limit):
-    """Robot colliders may approach the scene no faster than a share of their distance beyond the margin per
-    step, and not at all within it (mink's collision avoidance, on the pairs of MuJoCo's collision pass)."""
+    """Robot colliders may approach the scene by at most a share of their distance beyond the margin in one
+    step, and not at all within it (mink's collision avoidance on our pairs).
+
+    The QP's unknown is the step's displacement (mink's G dq <= h), so the bound is that share of the distance
+    itself. mink's own collision limit divides it by dt, a speed: with the IK's steps of 1/180 s (1/6000 s on the
+    first frame) a collider 1 cm from a seat could then move 1.5 m into it in one step, and only the pairs
+    already within the margin were held."""
 
     def __init__(self, margin_m: float, gain: float = 0.85) -> None:
         self.margin_m, self.gain = margin_m, gain
@@ -143,7 +150,7 @@ class SceneCollisionLimit(mink.Limit):
     def compute_qp_inequalities(self, configuration: mink.Configuration, dt: float) -> Constraint:
         """`near` was measured at `configuration` (set before each solve)."""
         distance = self.near.distance
-        bound = np.where(distance > self.margin_m, self.gain * (distance - self.margin_m) / dt, 0.0)
+        bound = self.gain * np.maximum(distance - self.margin_m, 0.0)
         return Constraint(G=-self.near.rows, h=bound)
 
 
@@ -203,14 +210,24 @@ def retarget_motion(
     heading = Rotation.from_quat(human.body_quat[0, 0]).as_euler("ZYX")[0]
     q[3:7] = _wxyz(Rotation.from_euler("z", heading))
     configuration.update(q)
-    if settings.scene_terms:
-        _out_of_the_scene(configuration, proximity, contact, posture, settings, 1.0 / human.fps)
-    for frame in tqdm(range(human.num_frames), desc=f"retarget ({robot.name})", unit="frame", disable=not progress):
+    no_pairs = np.zeros((0, 2), dtype=int)
+
+    def aim(frame: int) -> None:
         for task, target, wxyz in zip(frame_tasks, mapping.targets, target_wxyz, strict=True):
             position = placing.place(human.body_pos[frame, human.body(target.human)], root[frame, :2])
             task.set_target(mink.SE3.from_rotation_and_translation(mink.SO3(wxyz[frame]), position))
+
+    if settings.scene_terms and len(proximity.measure(configuration.data, no_pairs, _DISTANCE_MAX_M)[1].inside().pairs):
+        aim(0)  # overlapping furniture the human starts beside or in: see start_pose.py
+        take_the_pose(
+            configuration, [*frame_tasks, posture], 1.0 / human.fps, settings.start_pose_iterations,
+            settings.damping, settings.max_step, settings.tolerance,
+        )  # fmt: skip
+        clear_of_the_scene(configuration, settings.collision_margin_m)
+    for frame in tqdm(range(human.num_frames), desc=f"retarget ({robot.name})", unit="frame", disable=not progress):
+        aim(frame)
         tasks: list[mink.Task] = [*frame_tasks, posture]
-        touching = np.zeros((0, 2), dtype=int)
+        touching = no_pairs
         if settings.scene_terms:
             touching = _contact_pairs(scene, mapping, human, frame, configuration.data, foot_contact[frame], feet)
             tasks.append(contact)
@@ -244,35 +261,6 @@ def retarget_motion(
                 break
         qpos[frame] = configuration.q
     return RobotMotion(human.fps, qpos, foot_contact, placing.scale, time.perf_counter() - start)
-
-
-def _out_of_the_scene(
-    configuration: mink.Configuration,
-    proximity: SceneProximity,
-    contact: SurfaceContactTask,
-    posture: mink.PostureTask,
-    settings: IKSettings,
-    dt: float,
-) -> None:
-    """Move the robot out of what its start overlaps, with the penetration task and the posture alone.
-
-    The rest pose at the human's first place overlaps furniture the human starts beside or in. The collision
-    limit only keeps colliders from going deeper; the first frame's targets would then compete with the way
-    out, and a collider held in place by them stays inside."""
-    none = np.zeros((0, 2), dtype=int)
-    nothing = NearPairs(none, np.zeros(0), np.zeros((0, configuration.model.nv)))
-    limits = [mink.ConfigurationLimit(configuration.model)]
-    for _ in range(settings.first_frame_iterations):
-        _, near = proximity.measure(configuration.data, none, _DISTANCE_MAX_M)
-        inside = near.inside()
-        if not len(inside.distance):
-            return
-        contact.set_pairs(nothing, settings.contact_weight, inside, settings.penetration_weight)
-        velocity_step = solve_ik_step(configuration, [contact, posture], dt, settings.damping, limits)
-        largest = np.abs(velocity_step).max() * dt
-        if largest > settings.max_step:
-            velocity_step *= settings.max_step / largest
-        configuration.integrate_inplace(velocity_step, dt)
 
 
 def _contact_pairs(
