@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from .human import HumanMotion
 from .proximity import NearPairs, SceneProximity, distance_lower_bounds
-from .qp import solve_ik_step
+from .qp import take_ik_step
 from .robot_model import RetargetMap, Robot
 from .scene_model import RetargetScene
 from .start_pose import clear_of_the_scene, take_the_pose
@@ -217,7 +217,10 @@ def retarget_motion(
             position = placing.place(human.body_pos[frame, human.body(target.human)], root[frame, :2])
             task.set_target(mink.SE3.from_rotation_and_translation(mink.SO3(wxyz[frame]), position))
 
-    if settings.scene_terms and len(proximity.measure(configuration.data, no_pairs, _DISTANCE_MAX_M)[1].inside().pairs):
+    if (
+        settings.scene_terms
+        and (proximity.measure(configuration.data, no_pairs, _DISTANCE_MAX_M)[1].distance < 0).any()
+    ):
         aim(0)  # overlapping furniture the human starts beside or in: see start_pose.py
         take_the_pose(
             configuration, [*frame_tasks, posture], 1.0 / human.fps, settings.start_pose_iterations,
@@ -252,11 +255,7 @@ def retarget_motion(
                 touched, near = proximity.measure(configuration.data, touching, _DISTANCE_MAX_M)
                 collision.near = near
                 contact.set_pairs(touched, settings.contact_weight, near.inside(), settings.penetration_weight)
-            velocity_step = solve_ik_step(configuration, tasks, step_dt, settings.damping, frame_limits)
-            largest = np.abs(velocity_step).max() * step_dt
-            if largest > settings.max_step:  # a shorter step along the same direction keeps every limit
-                velocity_step *= settings.max_step / largest
-            configuration.integrate_inplace(velocity_step, step_dt)
+            largest = take_ik_step(configuration, tasks, step_dt, settings.damping, frame_limits, settings.max_step)
             if largest < settings.tolerance:
                 break
         qpos[frame] = configuration.q

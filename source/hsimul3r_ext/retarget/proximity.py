@@ -51,7 +51,6 @@ class _Known:
     touching: np.ndarray  # (T, 2) the touching pairs, measured up to another distance than the candidates
     pairs: np.ndarray  # (N, 2) touching pairs, then candidates
     geom: np.ndarray  # (N,) each pair's robot collider
-    radius: np.ndarray  # (N,) its bounding radius
     distmax: np.ndarray  # (N,)
     distance: np.ndarray  # (N,) now: measured, or predicted from the last measurement
     rows: np.ndarray  # (N, nv) d(distance)/dq, at the last measurement
@@ -83,7 +82,7 @@ class SceneProximity:
         self._limits = (float(detection_m), float(margin_m), float(relinearise_m))
         self.robot_geoms = np.array(robot_geoms, dtype=np.int64)
         self.scene_geoms = np.array(scene_geoms, dtype=np.int64)
-        self._radius = model.geom_rbound[self.robot_geoms].copy()
+        self._rbound = model.geom_rbound  # the geoms' bounding radii (MuJoCo's array)
         self._candidates = np.zeros((0, 2), dtype=np.int64)
         self._at_pass: np.ndarray | None = None  # (G, 12) the robot colliders' poses at the candidate pass
         self._known: _Known | None = None
@@ -94,14 +93,14 @@ class SceneProximity:
         xpos, xmat, known = data.geom_xpos, data.geom_xmat, self._known
         if known is not None:
             stale = kernels.predict(
-                xpos, xmat, known.geom, known.weights, known.offset, known.pose, known.radius, known.allowed,
+                xpos, xmat, self._rbound, known.geom, known.weights, known.offset, known.pose, known.allowed,
                 known.distance,
             )  # fmt: skip
             if stale.size:
                 self._record(known, stale, data)
         if (
             self._at_pass is None
-            or kernels.largest_travel(xpos, xmat, self.robot_geoms, self._at_pass, self._radius) > self.slack_m
+            or kernels.largest_travel(xpos, xmat, self._rbound, self.robot_geoms, self._at_pass) > self.slack_m
         ):
             self._find_candidates(data)
             known = self._known = self._rebuild(known, data, touching, touching_max_m)
@@ -123,7 +122,7 @@ class SceneProximity:
         count, nv = len(pairs), self.model.nv
         geom = np.ascontiguousarray(pairs[:, 0])
         known = _Known(
-            touching.copy(), pairs, geom, self.model.geom_rbound[geom], distmax, np.zeros(count),
+            touching.copy(), pairs, geom, distmax, np.zeros(count),
             np.zeros((count, nv)), np.zeros((count, 12)), np.zeros((count, 12)), np.zeros(count), np.zeros(count),
         )  # fmt: skip
         before = [] if previous is None else self._keys(previous.pairs, len(previous.touching)).tolist()

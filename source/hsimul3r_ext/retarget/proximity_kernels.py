@@ -21,16 +21,22 @@ _MEASURED = types.Tuple((_REALS, _TABLE, _TABLE, _TABLE))  # distance, fromto, n
 _KNOWN = types.Tuple((_REALS, _TABLE, _TABLE, _TABLE, _REALS, _REALS))  # distance, rows, pose, weights, offset, allowed
 
 
-@numba.njit(types.float64(types.float64, types.float64, types.float64), cache=True)
-def _moved(centre_squared: float, turn_squared: float, radius: float) -> float:
-    # a point r from the centre moves by |(R1 - R0) r| <= 2 sin(turn / 2) |r| = |R1 - R0|_F / sqrt(2) |r|
-    return np.sqrt(centre_squared) + np.sqrt(turn_squared / 2.0) * radius
+@numba.njit(types.float64(_TABLE, _TABLE, _REALS, types.int64, _TABLE, types.int64), cache=True)
+def _moved(xpos: np.ndarray, xmat: np.ndarray, rbound: np.ndarray, g: int, pose: np.ndarray, n: int) -> float:
+    """Bound on how far any point of geom `g` moved since `pose[n]`: its centre's travel plus its turn times
+    its bounding radius (a point r from the centre moves by |(R1 - R0) r| <= |R1 - R0|_F / sqrt(2) |r|)."""
+    centre, turn = 0.0, 0.0
+    for k in range(3):
+        centre += (xpos[g, k] - pose[n, k]) ** 2
+    for k in range(9):
+        turn += (xmat[g, k] - pose[n, 3 + k]) ** 2
+    return np.sqrt(centre) + np.sqrt(turn / 2.0) * rbound[g]
 
 
-@numba.njit(types.int64[:](_TABLE, _TABLE, _INDICES, _TABLE, _REALS, _TABLE, _REALS, _REALS, _REALS), cache=True)
+@numba.njit(types.int64[:](_TABLE, _TABLE, _REALS, _INDICES, _TABLE, _REALS, _TABLE, _REALS, _REALS), cache=True)
 def predict(
-    xpos: np.ndarray, xmat: np.ndarray, geom: np.ndarray, weights: np.ndarray, offset: np.ndarray,
-    pose: np.ndarray, radius: np.ndarray, allowed: np.ndarray, distance: np.ndarray,
+    xpos: np.ndarray, xmat: np.ndarray, rbound: np.ndarray, geom: np.ndarray, weights: np.ndarray,
+    offset: np.ndarray, pose: np.ndarray, allowed: np.ndarray, distance: np.ndarray,
 ) -> np.ndarray:  # fmt: skip
     """Write each pair's predicted distance (offset - weights . pose now) into `distance`; return the pairs
     whose robot collider moved more than `allowed` since its pair's measurement."""
@@ -38,34 +44,26 @@ def predict(
     count = 0
     for n in range(len(geom)):
         g = geom[n]
-        value, centre, turn = offset[n], 0.0, 0.0
+        value = offset[n]
         for k in range(3):
             value -= weights[n, k] * xpos[g, k]
-            centre += (xpos[g, k] - pose[n, k]) ** 2
         for k in range(9):
             value -= weights[n, 3 + k] * xmat[g, k]
-            turn += (xmat[g, k] - pose[n, 3 + k]) ** 2
         distance[n] = value
-        if _moved(centre, turn, radius[n]) > allowed[n]:
+        if _moved(xpos, xmat, rbound, g, pose, n) > allowed[n]:
             stale[count] = n
             count += 1
     return stale[:count]
 
 
-@numba.njit(types.float64(_TABLE, _TABLE, _INDICES, _TABLE, _REALS), cache=True)
+@numba.njit(types.float64(_TABLE, _TABLE, _REALS, _INDICES, _TABLE), cache=True)
 def largest_travel(
-    xpos: np.ndarray, xmat: np.ndarray, geoms: np.ndarray, pose: np.ndarray, radius: np.ndarray
+    xpos: np.ndarray, xmat: np.ndarray, rbound: np.ndarray, geoms: np.ndarray, pose: np.ndarray
 ) -> float:
-    """The largest bound on how far a collider moved since `pose` (G, 12)."""
+    """The largest bound on how far a collider of `geoms` moved since `pose` (G, 12)."""
     largest = 0.0
     for n in range(len(geoms)):
-        g = geoms[n]
-        centre, turn = 0.0, 0.0
-        for k in range(3):
-            centre += (xpos[g, k] - pose[n, k]) ** 2
-        for k in range(9):
-            turn += (xmat[g, k] - pose[n, 3 + k]) ** 2
-        largest = max(largest, _moved(centre, turn, radius[n]))
+        largest = max(largest, _moved(xpos, xmat, rbound, geoms[n], pose, n))
     return largest
 
 

@@ -51,3 +51,21 @@ def solve_ik_step(
     if exitflag < 1:
         raise mink.NoSolutionFound("daqp")
     return solution / dt
+
+
+def take_ik_step(
+    configuration: mink.Configuration,
+    tasks: Sequence[mink.Task],
+    dt: float,
+    damping: float,
+    limits: Sequence[mink.Limit],
+    max_step: float,
+) -> float:
+    """Solve one step and move `configuration` along it, no coordinate by more than `max_step` (a shorter step
+    along the same direction keeps every limit); returns the largest coordinate move the QP asked for."""
+    velocity_step = solve_ik_step(configuration, tasks, dt, damping, limits)
+    largest = float(np.abs(velocity_step).max()) * dt
+    if largest > max_step:
+        velocity_step *= max_step / largest
+    configuration.integrate_inplace(velocity_step, dt)
+    return largest

@@ -15,19 +15,10 @@ import mink
 import mujoco
 import numpy as np
 
-from .qp import solve_ik_step
+from .qp import take_ik_step
 
 _SEARCH_STEP_M = 0.01
 _SEARCH_REACH_M = 0.6
-
-
-def overlaps(model: mujoco.MjModel, data: mujoco.MjData, qpos: np.ndarray) -> bool:
-    """Whether any robot collider touches or enters the scene at `qpos` (the model collides robot-scene
-    pairs only: `scene_model`)."""
-    data.qpos[:] = qpos
-    mujoco.mj_kinematics(model, data)
-    mujoco.mj_collision(model, data)
-    return data.ncon > 0
 
 
 def take_the_pose(
@@ -37,18 +28,13 @@ def take_the_pose(
     """IK steps on `tasks` under the joint limits alone, as the frame loop takes them."""
     limits = [mink.ConfigurationLimit(configuration.model)]
     for _ in range(steps):
-        velocity_step = solve_ik_step(configuration, tasks, dt, damping, limits)
-        largest = np.abs(velocity_step).max() * dt
-        if largest > max_step:
-            velocity_step *= max_step / largest
-        configuration.integrate_inplace(velocity_step, dt)
-        if largest < tolerance:
+        if take_ik_step(configuration, tasks, dt, damping, limits, max_step) < tolerance:
             return
 
 
-def clear_of_the_scene(configuration: mink.Configuration, margin_m: float) -> bool:
+def clear_of_the_scene(configuration: mink.Configuration, margin_m: float) -> None:
     """Translate the whole robot by the shortest of the searched moves after which it overlaps nothing, plus
-    `margin_m`; False (and the robot left where it is) when none within reach does."""
+    `margin_m`; leave it where it is when none within reach clears it (the penetration task then works on it)."""
     model = configuration.model
     data = mujoco.MjData(model)
     start = configuration.q.copy()
@@ -56,11 +42,19 @@ def clear_of_the_scene(configuration: mink.Configuration, margin_m: float) -> bo
     for distance in np.arange(_SEARCH_STEP_M, _SEARCH_REACH_M + 1e-9, _SEARCH_STEP_M):
         for direction in _DIRECTIONS:
             moved[:3] = start[:3] + distance * direction
-            if not overlaps(model, data, moved):
+            if not _overlaps(model, data, moved):
                 moved[:3] += margin_m * direction
                 configuration.update(moved)
-                return True
-    return False
+                return
+
+
+def _overlaps(model: mujoco.MjModel, data: mujoco.MjData, qpos: np.ndarray) -> bool:
+    """Whether any robot collider touches or enters the scene at `qpos` (the model collides robot-scene
+    pairs only: `scene_model`)."""
+    data.qpos[:] = qpos
+    mujoco.mj_kinematics(model, data)
+    mujoco.mj_collision(model, data)
+    return data.ncon > 0
 
 
 def _directions() -> np.ndarray:
